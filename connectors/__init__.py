@@ -1,0 +1,1 @@
+"""Systems Curator reads from or syncs with: ERP record sources, document sources, Label Studio."""

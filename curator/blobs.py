@@ -1,0 +1,71 @@
+"""Content-addressed blob store for rendered pages and original files.
+
+A blob's key is derived from the sha256 of its bytes, so writing the same page twice is a
+no-op and a crashed render never leaves a half-written file under a valid key (writes go
+to a temporary name and are renamed into place).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+
+class BlobStore(Protocol):
+    url: str
+
+    def put(self, data: bytes, *, kind: str, suffix: str = "") -> str: ...
+    def get(self, key: str) -> bytes: ...
+    def exists(self, key: str) -> bool: ...
+    def path(self, key: str) -> Path: ...
+
+
+def blob_key(data: bytes, *, kind: str, suffix: str = "") -> str:
+    digest = hashlib.sha256(data).hexdigest()
+    return f"{kind}/{digest[:2]}/{digest}{suffix}"
+
+
+class LocalBlobStore:
+    """Blobs as files under one directory (the embedded default)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.url = str(self.root)
+
+    def path(self, key: str) -> Path:
+        resolved = (self.root / key).resolve()
+        if self.root.resolve() not in resolved.parents:
+            raise ValueError(f"blob key escapes the store: {key!r}")
+        return resolved
+
+    def put(self, data: bytes, *, kind: str, suffix: str = "") -> str:
+        key = blob_key(data, kind=kind, suffix=suffix)
+        target = self.path(key)
+        if target.exists():
+            return key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return key
+
+    def get(self, key: str) -> bytes:
+        return self.path(key).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).exists()
+
+
+def open_blob_store(url: str, root: Path) -> LocalBlobStore:
+    if url.startswith("s3://"):
+        raise ValueError("an S3 blob store is not supported yet; use a local directory")
+    path = Path(url)
+    return LocalBlobStore(path if path.is_absolute() else root / path)

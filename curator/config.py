@@ -1,0 +1,80 @@
+"""The workspace configuration, kept in ``curator.toml`` beside the store.
+
+A typed model rather than a loose dict so that a typo in the file fails loudly at
+load time (with the key that is wrong) instead of silently falling back to a default.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+CONFIG_FILE = "curator.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StoreConfig(_Section):
+    # Relative SQLite paths are resolved against the workspace folder, so a workspace
+    # can be moved or copied as one directory.
+    url: str = "sqlite:///curator.db"
+
+
+class BlobsConfig(_Section):
+    url: str = "blobs"
+
+
+class IngestConfig(_Section):
+    renderer: Literal["pypdfium2", "pdf2image"] = "pypdfium2"
+    dpi: int = Field(150, ge=36, le=600)
+    # Cap on rendered page size: a poster-sized page is scaled down rather than
+    # producing a 100-megapixel PNG nobody can train on.
+    max_pixels: int = Field(4_000_000, ge=100_000)
+    # Source images above this are treated as decompression bombs and quarantined.
+    max_source_pixels: int = Field(120_000_000, ge=1_000_000)
+    max_file_bytes: int = Field(200 * 1024 * 1024, ge=1024)
+    max_pages: int = Field(200, ge=1)
+    workers: int = Field(2, ge=1, le=64)
+    # A page whose text layer has fewer characters than this is image-only: flag for OCR.
+    ocr_min_chars: int = Field(16, ge=0)
+    png_compress_level: int = Field(1, ge=0, le=9)
+
+
+class WorkspaceConfig(_Section):
+    name: str = "curator"
+    store: StoreConfig = StoreConfig()
+    blobs: BlobsConfig = BlobsConfig()
+    ingest: IngestConfig = IngestConfig()
+
+
+class ConfigError(ValueError):
+    """The workspace configuration file is missing or invalid."""
+
+
+def load_config(root: Path) -> WorkspaceConfig:
+    path = root / CONFIG_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: no {CONFIG_FILE} here; run `curator init {root}` first") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        return WorkspaceConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from exc
+
+
+def save_config(root: Path, config: WorkspaceConfig) -> Path:
+    path = root / CONFIG_FILE
+    path.write_text(tomli_w.dumps(config.model_dump(mode="json")), encoding="utf-8")
+    return path

@@ -1,0 +1,1 @@
+"""Document ingest: identify, validate, render and index source files."""

@@ -1,0 +1,78 @@
+"""Engines for the two supported stores and the migrations that keep them current.
+
+SQLite is the embedded default (one file in the workspace); PostgreSQL
+(``postgresql+psycopg://...``) is the team store. Both are migrated by the same Alembic
+scripts, so a workspace created by an older Curator is upgraded in place, never stranded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import create_engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class StoreError(RuntimeError):
+    """The store cannot be reached or is of an unsupported kind."""
+
+
+def resolve_url(url: str, root: Path) -> str:
+    """Make a relative SQLite path relative to the workspace, not to the caller's cwd."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        db_path = Path(parsed.database)
+        if not db_path.is_absolute():
+            parsed = parsed.set(database=str((root / db_path).resolve()))
+    elif parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise StoreError(f"unsupported store {parsed.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg://")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets the review UI read while an ingest writes; busy_timeout turns brief lock
+    # contention into a wait instead of an error.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
