@@ -130,7 +130,7 @@ class _IngestRun:
     def execute(self) -> IngestReport:
         started = time.perf_counter()
         files = list(self.source.documents())  # metadata only: names, sizes, stamps
-        self.progress.start(len(files), "ingest")
+        self.progress.start(len(files), "ingest " + "/".join(self.source.uri.rstrip("/").split("/")[-2:]))
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["curator.ingest.worker"])
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ import pypdfium2 as pdfium
 from PIL import Image, ImageSequence
 
 from curator.ingest.problems import BadInput, Reason
+
+
+_EMPTY_PAGE_TREE = re.compile(rb"/Type\s*/Pages\b[^>]*/Count\s+0\b")
 
 
 @dataclass
@@ -49,10 +53,13 @@ def render_pdf(data: bytes, settings: RenderSettings) -> Iterator[PageImage]:
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        message = str(exc)
-        if "password" in message.lower():
+        # PDFium's error code is process-global and may be left over from an earlier file,
+        # so the reason is read from the bytes rather than from its message.
+        if b"/Encrypt" in data:
             raise BadInput(Reason.ENCRYPTED, "the PDF is password-protected; decrypt it and ingest again") from exc
-        raise BadInput(Reason.CORRUPT, f"not a readable PDF ({message})") from exc
+        if _EMPTY_PAGE_TREE.search(data):
+            raise BadInput(Reason.NO_PAGES, "the PDF has no pages") from exc
+        raise BadInput(Reason.CORRUPT, "not a readable PDF: its structure cannot be parsed") from exc
     try:
         count = len(pdf)
         if count == 0:

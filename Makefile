@@ -1,0 +1,32 @@
+# Curator: `make demo` runs the main job on the embedded default store;
+# `make test` installs everything the tests need and runs them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DIR ?= demo-output
+
+.PHONY: demo test system-deps venv bench clean
+
+$(BIN)/curator: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(BIN)/curator
+
+venv: $(BIN)/curator
+
+demo: venv
+	$(BIN)/curator demo --dir $(DEMO_DIR)
+
+system-deps:
+	scripts/install-system-deps.sh
+
+test: system-deps venv
+	scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
+
+bench: venv
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache bench/out

@@ -1,0 +1,34 @@
+"""Command tree: ``curator init | samples | ingest | docs | db | demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from curator.cli import commands_docs, commands_ingest, commands_workspace
+from curator.cli.context import CliState
+
+app = typer.Typer(
+    name="curator",
+    help="Turn historic documents and ERP records into fine-tuning datasets for document VLMs.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    workspace: Annotated[
+        Optional[Path],
+        typer.Option("--workspace", "-w", help="Workspace folder (default: $CURATOR_WORKSPACE, then the current directory)."),
+    ] = None,
+) -> None:
+    ctx.obj = CliState(workspace=workspace)
+
+
+commands_workspace.register(app)
+commands_ingest.register(app)
+commands_docs.register(app)

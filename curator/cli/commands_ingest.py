@@ -1,0 +1,65 @@
+"""``curator ingest docs SOURCE``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from connectors.documents import open_document_source
+from curator.cli.context import workspace_from
+from curator.cli.output import console, errors, fail, print_json, print_table
+from curator.ingest.documents import ingest_documents
+from curator.progress import rich_progress
+
+ingest_app = typer.Typer(help="Bring documents (and, later, ERP records) into the workspace.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ingest_app, name="ingest")
+
+
+@ingest_app.command("docs")
+def ingest_docs(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="A folder, or s3://bucket/prefix.")],
+    document_class: Annotated[Optional[str], typer.Option("--class", help="Document class to record, e.g. invoice or w2.")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Worker processes (default from curator.toml).")] = None,
+    renderer: Annotated[Optional[str], typer.Option("--renderer", help="pypdfium2 (default) or pdf2image.")] = None,
+    dpi: Annotated[Optional[int], typer.Option("--dpi", min=36, max=600)] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Ingest documents: hash, check, render pages to PNG, extract the text layer.
+
+    Re-running is cheap: unchanged files are skipped, known content is not rendered again.
+    Bad files go to the quarantine (`curator docs quarantine`); the exit code is 1 when any did.
+    """
+    if renderer not in (None, "pypdfium2", "pdf2image"):
+        raise fail("--renderer must be pypdfium2 or pdf2image")
+    with workspace_from(ctx) as workspace:
+        try:
+            document_source = open_document_source(source)
+            with rich_progress(not json_output) as progress:
+                report = ingest_documents(
+                    workspace, document_source, document_class=document_class, workers=workers,
+                    renderer=renderer, dpi=dpi, progress=progress,
+                )
+        except (FileNotFoundError, ValueError) as exc:
+            raise fail(str(exc)) from None
+    if json_output:
+        print_json(report.to_dict())
+    else:
+        console.print(
+            f"{report.files_seen} files: {report.documents_added} new documents ({report.pages_rendered} pages, "
+            f"{report.pages_per_second:.1f} pages/s), {report.unchanged} unchanged, {report.duplicates} duplicates, "
+            f"{report.quarantined} quarantined, in {report.seconds:.1f}s"
+        )
+        if report.problems:
+            print_table(
+                "Quarantined", ["file", "reason", "detail"],
+                [(p.file, p.reason, p.detail) for p in report.problems],
+            )
+    if report.problems:
+        if not json_output:
+            errors.print(f"{len(report.problems)} file(s) quarantined; the rest of the batch was ingested.")
+        raise typer.Exit(1)

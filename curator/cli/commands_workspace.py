@@ -1,0 +1,122 @@
+"""``curator init``, ``curator db``, ``curator samples`` and ``curator demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from curator.cli.context import workspace_from
+from curator.cli.output import console, fail, print_json
+from curator.config import ConfigError
+from curator.demo import run_demo
+from curator.progress import rich_progress
+from curator.samples.corpus import KINDS, generate_corpus
+from curator.store.database import StoreError, current_revision, head_revision
+from curator.workspace import WorkspaceError, init_workspace
+
+db_app = typer.Typer(help="The workspace store: schema version and migrations.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("samples")(samples)
+    app.command("demo")(demo)
+    app.add_typer(db_app, name="db")
+
+
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")],
+    db: Annotated[Optional[str], typer.Option("--db", help="Store URL: sqlite:///file.db (default) or postgresql+psycopg://user@host/db")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Create a workspace: curator.toml, the store (migrated to the current schema) and the blob store."""
+    try:
+        workspace = init_workspace(directory, db_url=db)
+    except (WorkspaceError, StoreError, ConfigError) as exc:
+        raise fail(str(exc)) from None
+    result = {"workspace": str(workspace.root), "store": workspace.store_url, "blobs": str(workspace.blobs.root)}
+    workspace.close()
+    if json_output:
+        print_json(result)
+    else:
+        console.print(f"Workspace ready at [bold]{result['workspace']}[/]\n  store: {result['store']}\n  blobs: {result['blobs']}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Migrate the store to the current schema (opening a workspace does this too)."""
+    with workspace_from(ctx) as workspace:
+        console.print(f"store at revision {current_revision(workspace.engine)} (head {head_revision()})")
+
+
+@db_app.command("current")
+def db_current(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show the store's schema revision."""
+    with workspace_from(ctx) as workspace:
+        data = {"store": workspace.store_url, "revision": current_revision(workspace.engine), "head": head_revision()}
+    if json_output:
+        print_json(data)
+    else:
+        console.print(f"{data['store']}: revision {data['revision']} (head {data['head']})")
+
+
+def samples(
+    kind: Annotated[str, typer.Argument(help=f"Which corpus: {' | '.join(KINDS)}.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write documents/, erp/ and truth/ into.")],
+    n: Annotated[int, typer.Option("--n", min=1, help="Number of documents.")] = 50,
+    seed: Annotated[int, typer.Option("--seed", help="Seed: the same seed gives byte-identical files.")] = 0,
+    noise: Annotated[float, typer.Option("--noise", min=0.0, max=1.0, help="Fraction of documents turned into scans.")] = 0.3,
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Generate a synthetic corpus (W-2 forms or supplier invoices) with its ERP export and ground truth."""
+    if kind not in KINDS:
+        raise fail(f"unknown corpus {kind!r}; choose from {', '.join(KINDS)}")
+    with rich_progress(not json_output) as progress:
+        report = generate_corpus(kind, n, seed, out, noise=noise, progress=progress)
+    if json_output:
+        print_json(report.to_dict())
+        return
+    console.print(
+        f"Wrote {report.documents} {kind} documents ({report.pages} pages, {report.scanned} scanned) to {out}/documents\n"
+        f"  export: {report.records} records in {out}/erp ({report.duplicate_rows} duplicate rows, "
+        f"{report.records_without_document} without a document, {report.altered_values} altered values)\n"
+        f"  truth:  {out}/truth/labels.jsonl, {out}/truth/matches.jsonl"
+    )
+
+
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Where the corpus and the workspace go.")] = Path("demo-output"),
+    n: Annotated[int, typer.Option("--n", min=1, help="Documents per corpus.")] = 40,
+    seed: Annotated[int, typer.Option("--seed")] = 7,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1)] = None,
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Run the main job on the embedded default store: corpus, workspace, ingest; then summarise."""
+    with rich_progress(not json_output) as progress_bar:
+        report = run_demo(directory, n=n, seed=seed, workers=workers, progress_factory=lambda: progress_bar)
+    if json_output:
+        print_json(report.to_dict())
+        return
+    counts = report.counts
+    console.print("\n[bold]Curator demo[/]")
+    for kind, corpus in report.corpus.items():
+        console.print(
+            f"  corpus {kind}: {corpus['documents']} documents ({corpus['scanned']} scanned), "
+            f"{corpus['records']} ERP records -> {report.directory}/corpus/{kind}"
+        )
+    for kind, ingest in report.ingest.items():
+        console.print(
+            f"  ingest {kind}: {ingest['documents_added']} new, {ingest['unchanged']} unchanged, "
+            f"{ingest['duplicates']} duplicates, {ingest['quarantined']} quarantined, "
+            f"{ingest['pages_rendered']} pages in {ingest['seconds']:.1f}s"
+        )
+    console.print(
+        f"  workspace: {report.workspace} — {counts['documents']} documents, {counts['pages']} pages, "
+        f"by class {counts['by_class']}, {counts['quarantined']} in quarantine"
+    )
+    console.print(
+        "  teacher: skipped (not part of this build yet; it will need AWS credentials or an OpenAI-compatible endpoint)"
+    )
+    console.print(f"\nNext: [bold]curator -w {report.workspace} docs list[/]")

@@ -1,0 +1,83 @@
+"""The main job on the embedded default: corpus -> workspace -> ingest, with a summary.
+
+Runs on a fresh machine without AWS credentials. Later stages (bootstrap, teach, review,
+export) join here as they land. Re-running reuses what is already there.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from connectors.documents import open_document_source
+from curator.catalog import document_counts
+from curator.ingest.documents import IngestReport, ingest_documents
+from curator.progress import ProgressHook, SilentProgress
+from curator.samples.corpus import generate_corpus
+from curator.workspace import init_workspace
+
+CORPORA = (("w2", "w2"), ("invoices", "invoice"))
+
+
+@dataclass
+class DemoReport:
+    directory: str
+    workspace: str
+    corpus: dict[str, Any] = field(default_factory=dict)
+    ingest: dict[str, dict[str, Any]] = field(default_factory=dict)
+    counts: dict[str, Any] = field(default_factory=dict)
+    problems: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "directory": self.directory,
+            "workspace": self.workspace,
+            "corpus": self.corpus,
+            "ingest": self.ingest,
+            "counts": self.counts,
+            "problems": self.problems,
+        }
+
+
+def run_demo(
+    directory: Path,
+    *,
+    n: int = 40,
+    seed: int = 7,
+    noise: float = 0.3,
+    workers: int | None = None,
+    progress_factory=None,
+) -> DemoReport:
+    directory = Path(directory).resolve()
+    new_progress = progress_factory or (lambda: SilentProgress())
+    report = DemoReport(directory=str(directory), workspace=str(directory / "workspace"))
+    for kind, _ in CORPORA:
+        report.corpus[kind] = _ensure_corpus(directory / "corpus" / kind, kind, n, seed, noise, new_progress())
+    workspace = init_workspace(directory / "workspace", name="demo")
+    try:
+        for kind, document_class in CORPORA:
+            source = open_document_source(str(directory / "corpus" / kind / "documents"))
+            result: IngestReport = ingest_documents(
+                workspace, source, document_class=document_class, workers=workers, progress=new_progress()
+            )
+            report.ingest[kind] = result.to_dict()
+            report.problems += len(result.problems)
+        report.counts = document_counts(workspace)
+    finally:
+        workspace.close()
+    return report
+
+
+def _ensure_corpus(out: Path, kind: str, n: int, seed: int, noise: float, progress: ProgressHook) -> dict[str, Any]:
+    """Generate the corpus unless the same one (kind, size, seed, noise) is already there."""
+    stamp = out / "corpus.json"
+    wanted = {"kind": kind, "n": n, "seed": seed, "noise": noise}
+    if stamp.exists():
+        existing = json.loads(stamp.read_text())
+        if existing.get("params") == wanted:
+            return existing["report"]
+    generated = generate_corpus(kind, n, seed, out, noise=noise, progress=progress).to_dict()
+    stamp.write_text(json.dumps({"params": wanted, "report": generated}, indent=2, sort_keys=True))
+    return generated
