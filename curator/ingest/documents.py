@@ -18,6 +18,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,6 @@ from curator.workspace import Workspace
 STAGE = "ingest"
 # Bad files up to this size are copied into the blob store so they survive the source.
 KEEP_QUARANTINED_BYTES = 64 * 1024 * 1024
-# A job whose worker died this many times is blamed for it and quarantined.
-MAX_ATTEMPTS = 2
 
 
 @dataclass
@@ -82,7 +81,6 @@ class _Pending:
     job: RenderJob
     files: list[SourceFile]
     spool: Path | None
-    attempts: int = 0
 
 
 def ingest_documents(
@@ -94,8 +92,12 @@ def ingest_documents(
     renderer: str | None = None,
     dpi: int | None = None,
     progress: ProgressHook | None = None,
+    render: Callable[[RenderJob], RenderResult] = render_job,
 ) -> IngestReport:
+    """Ingest every file of ``source``; ``render`` runs in the worker processes and must be
+    a picklable module-level function (the default renders with the configured backend)."""
     run = _IngestRun(workspace, source, document_class, workers, renderer, dpi, progress or SilentProgress())
+    run.render = render
     return run.execute()
 
 
@@ -131,9 +133,7 @@ class _IngestRun:
         started = time.perf_counter()
         files = list(self.source.documents())  # metadata only: names, sizes, stamps
         self.progress.start(len(files), "ingest " + "/".join(self.source.uri.rstrip("/").split("/")[-2:]))
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["curator.ingest.worker"])
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        self.pool = self._new_pool(self.workers)
         try:
             for file in files:
                 self.report.files_seen += 1
@@ -150,11 +150,11 @@ class _IngestRun:
 
     def _admit(self, file: SourceFile) -> None:
         """Decide what to do with one source file; submit it for rendering if it is new."""
+        if self._known_and_unchanged(file):
+            return
         reason = file.problem or unsafe_name_reason(file.relative_path)
         if reason:
             self._quarantine(file, Reason.UNSAFE_NAME, reason, keep_bytes=file.problem is None)
-            return
-        if self._known_and_unchanged(file):
             return
         if file.size == 0:
             self._quarantine(file, Reason.EMPTY, "the file is empty (0 bytes)")
@@ -196,7 +196,7 @@ class _IngestRun:
         self._submit(sha256)
 
     def _submit(self, sha256: str) -> None:
-        future = self.pool.submit(render_job, self.pending[sha256].job)
+        future = self.pool.submit(self.render, self.pending[sha256].job)
         self.futures[future] = sha256
 
     def _collect(self, return_when: str) -> None:
@@ -216,47 +216,37 @@ class _IngestRun:
     def _recover(self, broken: list[str]) -> None:
         """A worker died (a crash inside the renderer): restart the pool and retry.
 
-        Every job in flight fails with the pool, so retried jobs get one more chance;
-        a job that keeps killing workers is the culprit and goes to the quarantine.
+        Every job in flight fails with the pool, so each is retried alone; one that kills
+        its worker a second time is the culprit and goes to the quarantine.
         """
         broken += list(self.futures.values())
         self.futures.clear()
         self.pool.shutdown(wait=False, cancel_futures=True)
-        context = multiprocessing.get_context("forkserver")
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        self.pool = self._new_pool(self.workers)
         for sha256 in dict.fromkeys(broken):
-            pending = self.pending[sha256]
-            pending.attempts += 1
-            if pending.attempts >= MAX_ATTEMPTS:
-                self.pending.pop(sha256)
+            pending = self.pending.pop(sha256)
+            result = self._retry_alone(pending)
+            if result is None:
                 for file in pending.files:
                     self._quarantine(
-                        file, Reason.RENDERER_CRASH, "the renderer crashed on this file (worker process died)",
+                        file, Reason.RENDERER_CRASH, "the renderer crashed on this file (its worker process died)",
                         sha256=sha256, local=Path(pending.job.path),
                     )
                 self._discard(pending.spool)
             else:
-                # Retry alone, so a second crash can be pinned on this file.
-                result = self._retry_alone(pending)
-                if result is not None:
-                    self._finish(self.pending.pop(sha256), result)
+                self._finish(pending, result)
 
     def _retry_alone(self, pending: _Pending) -> RenderResult | None:
-        context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as solo:
+        with self._new_pool(1) as solo:
             try:
-                return solo.submit(render_job, pending.job).result()
+                return solo.submit(self.render, pending.job).result()
             except BrokenProcessPool:
-                pending.attempts = MAX_ATTEMPTS
-                sha256 = pending.job.sha256
-                self.pending.pop(sha256)
-                for file in pending.files:
-                    self._quarantine(
-                        file, Reason.RENDERER_CRASH, "the renderer crashed on this file (worker process died)",
-                        sha256=sha256, local=Path(pending.job.path),
-                    )
-                self._discard(pending.spool)
                 return None
+
+    def _new_pool(self, workers: int) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["curator.ingest.worker"])
+        return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
     def _finish(self, pending: _Pending, result: RenderResult) -> None:
         self.report.render_seconds += result.seconds

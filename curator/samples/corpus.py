@@ -52,6 +52,7 @@ class CorpusReport:
     altered_values: int = 0
     names_without_number: int = 0
     formats: dict[str, int] = field(default_factory=dict)
+    layouts: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -125,6 +126,9 @@ class _CorpusBuilder:
         self.advance(1)
         return path.name
 
+    def _count_layout(self, layout: str) -> None:
+        self.report.layouts[layout] = self.report.layouts.get(layout, 0) + 1
+
     def _anonymous_stem(self, index: int) -> str:
         self.report.names_without_number += 1
         return self.rng.choice([
@@ -175,6 +179,7 @@ class _W2Corpus(_CorpusBuilder):
             else:
                 stem = self._anonymous_stem(index)
             variant = rng.choice(w2.VARIANTS)
+            self._count_layout(variant)
             name = self._write_document(stem, lambda path: w2.render_w2(path, label, variant))
             docs.append(_Doc(file=name, label=label, record_key=w2.payroll_key(row) if has_record else None))
         rng.shuffle(rows)
@@ -241,6 +246,7 @@ class _InvoiceCorpus(_CorpusBuilder):
             else:
                 stem = self._anonymous_stem(index)
             pages = -(-len(label["line_items"]) // inv.ROWS_PER_PAGE)
+            self._count_layout(vendor.layout)
             name = self._write_document(stem, lambda path: inv.render_invoice(path, label, vendor), pages)
             docs.append(_Doc(file=name, label=label, record_key=inv.rbkp_key(row) if has_record else None))
         rng.shuffle(rows)
