@@ -17,14 +17,15 @@ from typing import Protocol
 class BlobStore(Protocol):
     url: str
 
-    def put(self, data: bytes, *, kind: str, suffix: str = "") -> str: ...
+    def put(self, data: bytes, *, kind: str, suffix: str = "", digest: str | None = None) -> str: ...
     def get(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
     def path(self, key: str) -> Path: ...
 
 
-def blob_key(data: bytes, *, kind: str, suffix: str = "") -> str:
-    digest = hashlib.sha256(data).hexdigest()
+def blob_key(data: bytes, *, kind: str, suffix: str = "", digest: str | None = None) -> str:
+    """``digest`` may be passed when the caller already hashed ``data`` (saves a pass)."""
+    digest = digest or hashlib.sha256(data).hexdigest()
     return f"{kind}/{digest[:2]}/{digest}{suffix}"
 
 
@@ -34,6 +35,7 @@ class LocalBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.url = str(self.root)
+        self._folders: set[Path] = set()  # folders known to exist: saves a syscall per blob
 
     def path(self, key: str) -> Path:
         resolved = (self.root / key).resolve()
@@ -41,12 +43,14 @@ class LocalBlobStore:
             raise ValueError(f"blob key escapes the store: {key!r}")
         return resolved
 
-    def put(self, data: bytes, *, kind: str, suffix: str = "") -> str:
-        key = blob_key(data, kind=kind, suffix=suffix)
+    def put(self, data: bytes, *, kind: str, suffix: str = "", digest: str | None = None) -> str:
+        key = blob_key(data, kind=kind, suffix=suffix, digest=digest)
         target = self.path(key)
         if target.exists():
             return key
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as handle:

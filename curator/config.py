@@ -44,6 +44,10 @@ class IngestConfig(_Section):
     # A page whose text layer has fewer characters than this is image-only: flag for OCR.
     ocr_min_chars: int = Field(16, ge=0)
     png_compress_level: int = Field(1, ge=0, le=9)
+    # How worker processes start. "fork" starts them instantly with the render stack
+    # already imported (workers only render and never touch the parent's connections or
+    # threads); "forkserver" or "spawn" are the cautious choices where fork is unsafe.
+    worker_start: Literal["fork", "forkserver", "spawn"] = "fork"
 
 
 class WorkspaceConfig(_Section):

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from connectors.documents import DocumentSource, SourceFile
 from curator.ingest.problems import BadInput, Problem, Reason, printable
@@ -32,7 +32,7 @@ from curator.ingest.sniff import detect_mime, unsafe_name_reason
 from curator.ingest.worker import RenderJob, RenderResult, render_job
 from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine, release
-from curator.store.models import Document, DocumentStatus, Page, QuarantineEntry, SourceFile as SeenFile, SourceOutcome
+from curator.store.models import Document, DocumentStatus, Page, QuarantineEntry, SourceFile as SeenFile, SourceOutcome, utcnow
 from curator.workspace import Workspace
 
 STAGE = "ingest"
@@ -121,6 +121,10 @@ class _IngestRun:
         self.pending: dict[str, _Pending] = {}
         self.futures: dict[Future, str] = {}
         self.spool_dir = Path(tempfile.mkdtemp(prefix="spool-", dir=self._spool_root()))
+        # One session for the whole run, committed per document: opening a session and
+        # re-selecting per file cost more main-process CPU than the workers can spare.
+        self.session = Session(workspace.engine, expire_on_commit=False)
+        self.seen: dict[str, SeenFile | None] = {}
 
     def _spool_root(self) -> Path:
         root = self.ws.root / ".spool"
@@ -138,12 +142,13 @@ class _IngestRun:
             for file in files:
                 self.report.files_seen += 1
                 self._admit(file)
-                while len(self.futures) >= 2 * self.workers:
+                while len(self.futures) >= 4 * self.workers:
                     self._collect(return_when=FIRST_COMPLETED)
             while self.futures:
                 self._collect(return_when=FIRST_COMPLETED)
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
+            self.session.close()
             shutil.rmtree(self.spool_dir, ignore_errors=True)
         self.report.seconds = time.perf_counter() - started
         return self.report
@@ -196,7 +201,11 @@ class _IngestRun:
         self._submit(sha256)
 
     def _submit(self, sha256: str) -> None:
-        future = self.pool.submit(self.render, self.pending[sha256].job)
+        try:
+            future = self.pool.submit(self.render, self.pending[sha256].job)
+        except BrokenProcessPool:  # the pool died since the last collect
+            self._recover([sha256])
+            return
         self.futures[future] = sha256
 
     def _collect(self, return_when: str) -> None:
@@ -244,8 +253,12 @@ class _IngestRun:
                 return None
 
     def _new_pool(self, workers: int) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["curator.ingest.worker"])
+        method = self.cfg.worker_start
+        if method not in multiprocessing.get_all_start_methods():
+            method = "spawn"
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            context.set_forkserver_preload(["curator.ingest.worker"])
         return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
     def _finish(self, pending: _Pending, result: RenderResult) -> None:
@@ -286,23 +299,24 @@ class _IngestRun:
             )
             for page in result.pages
         ]
-        with self.ws.session() as session:
-            session.add(document)
-            session.add_all(pages)
+        session = self.session
+        session.add(document)
+        session.add_all(pages)
+        for file in pending.files:
+            self._remember(file, result.sha256, SourceOutcome.DOCUMENT)
+        try:
+            session.commit()
+        except IntegrityError:
+            # Another ingest stored the same content a moment ago: it is a duplicate now.
+            session.rollback()
             for file in pending.files:
-                self._remember(session, file, result.sha256, SourceOutcome.DOCUMENT)
-            try:
-                session.commit()
-            except IntegrityError:
-                # Another ingest stored the same content a moment ago: it is a duplicate now.
-                session.rollback()
-                for file in pending.files:
-                    self._remember(session, file, result.sha256, SourceOutcome.DOCUMENT)
-                session.commit()
-                self.report.duplicates += len(pending.files)
-                self.progress.advance(len(pending.files))
-                self._discard(pending.spool)
-                return
+                self.seen[file.uri] = session.get(SeenFile, file.uri)
+                self._remember(file, result.sha256, SourceOutcome.DOCUMENT)
+            session.commit()
+            self.report.duplicates += len(pending.files)
+            self.progress.advance(len(pending.files))
+            self._discard(pending.spool)
+            return
         self.report.documents_added += 1
         self.report.duplicates += len(pending.files) - 1
         self.report.pages_rendered += len(pages)
@@ -312,36 +326,34 @@ class _IngestRun:
     # -- helpers ---------------------------------------------------------------------
 
     def _known_and_unchanged(self, file: SourceFile) -> bool:
-        with self.ws.session() as session:
-            seen = session.get(SeenFile, file.uri)
-            if seen is None or seen.size_bytes != file.size or seen.modified != file.modified:
-                return False
-            if seen.outcome == SourceOutcome.DOCUMENT and session.get(Document, seen.sha256) is not None:
-                self.report.unchanged += 1
-                self.progress.advance()
+        session = self.session
+        seen = self.seen[file.uri] = session.get(SeenFile, file.uri)
+        if seen is None or seen.size_bytes != file.size or seen.modified != file.modified:
+            return False
+        if seen.outcome == SourceOutcome.DOCUMENT and session.get(Document, seen.sha256) is not None:
+            self.report.unchanged += 1
+            self.progress.advance()
+            return True
+        if seen.outcome == SourceOutcome.QUARANTINED:
+            entry = session.exec(
+                select(QuarantineEntry).where(QuarantineEntry.stage == STAGE, QuarantineEntry.source_uri == file.uri)
+            ).first()
+            if entry is not None:
+                # Still bad and unchanged: report it again, do not redo the work.
+                self._count_problem(file, entry.reason, entry.detail)
                 return True
-            if seen.outcome == SourceOutcome.QUARANTINED:
-                entry = session.exec(
-                    select(QuarantineEntry).where(
-                        QuarantineEntry.stage == STAGE, QuarantineEntry.source_uri == file.uri
-                    )
-                ).first()
-                if entry is not None:
-                    # Still bad and unchanged: report it again, do not redo the work.
-                    self._count_problem(file, entry.reason, entry.detail)
-                    return True
         return False
 
     def _already_stored(self, sha256: str, file: SourceFile) -> bool:
-        with self.ws.session() as session:
-            document = session.get(Document, sha256)
-            if document is None:
-                return False
-            if self.document_class and not document.document_class:
-                document.document_class = self.document_class
-                session.add(document)
-            self._remember(session, file, sha256, SourceOutcome.DOCUMENT)
-            session.commit()
+        session = self.session
+        document = session.get(Document, sha256)
+        if document is None:
+            return False
+        if self.document_class and not document.document_class:
+            document.document_class = self.document_class
+            session.add(document)
+        self._remember(file, sha256, SourceOutcome.DOCUMENT)
+        session.commit()
         self.report.duplicates += 1
         self.progress.advance()
         return True
@@ -371,12 +383,18 @@ class _IngestRun:
         if spool is not None:
             spool.unlink(missing_ok=True)
 
-    def _remember(self, session, file: SourceFile, sha256: str | None, outcome: str) -> None:
-        session.merge(
-            SeenFile(uri=file.uri, size_bytes=file.size, modified=file.modified, sha256=sha256, outcome=outcome)
-        )
-        if outcome == SourceOutcome.DOCUMENT:
-            release(session, stage=STAGE, source_uri=file.uri)
+    def _remember(self, file: SourceFile, sha256: str | None, outcome: str) -> None:
+        """Record what this source file turned out to be (the resume key for re-runs)."""
+        seen = self.seen.get(file.uri)
+        if seen is None:
+            seen = SeenFile(uri=file.uri, size_bytes=file.size, modified=file.modified, sha256=sha256, outcome=outcome)
+            self.seen[file.uri] = seen
+        else:
+            if seen.outcome == SourceOutcome.QUARANTINED and outcome == SourceOutcome.DOCUMENT:
+                release(self.session, stage=STAGE, source_uri=file.uri)
+            seen.size_bytes, seen.modified, seen.sha256, seen.outcome = file.size, file.modified, sha256, outcome
+            seen.seen_at = utcnow()
+        self.session.add(seen)
 
     def _quarantine(
         self,
@@ -399,19 +417,18 @@ class _IngestRun:
                 blob_key = self.ws.blobs.put(data, kind="quarantine")
             except OSError:
                 blob_key = None
-        with self.ws.session() as session:
-            quarantine(
-                session,
-                stage=STAGE,
-                source_uri=file.uri,
-                file_name=printable(file.name),
-                reason=reason,
-                detail=detail,
-                sha256=sha256,
-                blob_key=blob_key,
-            )
-            self._remember(session, file, sha256, SourceOutcome.QUARANTINED)
-            session.commit()
+        quarantine(
+            self.session,
+            stage=STAGE,
+            source_uri=file.uri,
+            file_name=printable(file.name),
+            reason=reason,
+            detail=detail,
+            sha256=sha256,
+            blob_key=blob_key,
+        )
+        self._remember(file, sha256, SourceOutcome.QUARANTINED)
+        self.session.commit()
         self._count_problem(file, reason, detail)
 
     def _count_problem(self, file: SourceFile, reason: str, detail: str) -> None:
