@@ -44,6 +44,9 @@ class IngestConfig(_Section):
     # A page whose text layer has fewer characters than this is image-only: flag for OCR.
     ocr_min_chars: int = Field(16, ge=0)
     png_compress_level: int = Field(1, ge=0, le=9)
+    # Store pages without any colour as 8-bit grey PNGs: lossless for them, a third of the
+    # size, and much cheaper to encode. Pages with colour (logos, stamps) stay RGB.
+    grey_when_colourless: bool = True
     # How worker processes start. "fork" starts them instantly with the render stack
     # already imported (workers only render and never touch the parent's connections or
     # threads); "forkserver" or "spawn" are the cautious choices where fork is unsafe.

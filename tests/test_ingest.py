@@ -272,3 +272,23 @@ def test_kill_minus_nine_then_resume_redoes_nothing(workspace, tmp_path):
     assert report.unchanged == done_before_kill
     assert _count(fresh, Document) == 12 and _count(fresh, Page) == 24 and _count(fresh, SourceFile) == 12
     fresh.close()
+
+
+def test_colourless_pages_are_stored_grey_and_colour_is_kept(workspace, tmp_path):
+    from reportlab.pdfgen.canvas import Canvas
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    badfiles.good_pdf(docs / "black.pdf", "black text only")
+    canvas = Canvas(str(docs / "stamp.pdf"), invariant=1)
+    canvas.drawString(72, 720, "approved")
+    canvas.setStrokeColorRGB(0.7, 0.1, 0.1)
+    canvas.setLineWidth(1)
+    canvas.circle(300, 400, 40)  # a thin red stamp outline
+    canvas.showPage()
+    canvas.save()
+    ingest_documents(workspace, FolderSource(docs))
+    black = find_document(workspace, "black.pdf").pages[0]
+    stamp = find_document(workspace, "stamp.pdf").pages[0]
+    assert Image.open(workspace.blobs.path(black.blob_key)).mode == "L"
+    assert Image.open(workspace.blobs.path(stamp.blob_key)).mode == "RGB"

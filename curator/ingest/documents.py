@@ -196,6 +196,7 @@ class _IngestRun:
             settings=self.settings,
             ocr_min_chars=self.cfg.ocr_min_chars,
             png_compress_level=self.cfg.png_compress_level,
+            grey_when_colourless=self.cfg.grey_when_colourless,
         )
         self.pending[sha256] = _Pending(job=job, files=[file], spool=spool)
         self._submit(sha256)
