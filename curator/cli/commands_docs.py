@@ -9,6 +9,7 @@ import typer
 from curator.catalog import NotFound, document_summary, find_document, list_documents, quarantine_summary, quarantined
 from curator.cli.context import workspace_from
 from curator.cli.output import console, fail, print_json, print_table
+from curator.ingest.sniff import SUPPORTED
 
 docs_app = typer.Typer(help="Look at ingested documents and the quarantine.", no_args_is_help=True)
 
@@ -34,7 +35,8 @@ def docs_list(
     print_table(
         f"{len(documents)} documents",
         ["sha256", "file", "class", "pages", "status", "type"],
-        [(d.sha256[:12], d.file_name, d.document_class, d.page_count, d.status, d.mime) for d in documents],
+        [(d.sha256[:12], d.file_name, d.document_class, d.page_count, d.status, SUPPORTED.get(d.mime, d.mime))
+         for d in documents],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -119,4 +120,15 @@ def demo(
     console.print(
         "  teacher: skipped (not part of this build yet; it will need AWS credentials or an OpenAI-compatible endpoint)"
     )
-    console.print(f"\nNext: [bold]curator -w {report.workspace} docs list[/]")
+    console.print(f"\nNext: [bold]{_this_command()} -w {report.workspace} docs list[/]")
+
+
+def _this_command() -> str:
+    """How the user invoked curator (e.g. .venv/bin/curator), so the hint can be pasted."""
+    invoked = Path(sys.argv[0])
+    if invoked.name != "curator":
+        return "curator"
+    try:
+        return str(invoked.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(invoked)
