@@ -61,10 +61,12 @@ def docs_show(
     for key in ("file_name", "sha256", "document_class", "status", "mime", "size_bytes", "page_count", "source_uri"):
         console.print(f"[bold]{key}[/]: {data[key]}", highlight=False)
     print_table(
-        "pages", ["#", "size", "dpi", "phash", "OCR needed", "text chars", "image"],
-        [(p["index"] + 1, f"{p['width']}x{p['height']}", p["dpi"], p["phash"], p["needs_ocr"], p["text_chars"],
-          str(blob_root / p["blob_key"])) for p in data["pages"]],
+        "pages", ["#", "size", "dpi", "phash", "OCR needed", "text chars"],
+        [(p["index"] + 1, f"{p['width']}x{p['height']}", p["dpi"], p["phash"], p["needs_ocr"], p["text_chars"])
+         for p in data["pages"]],
     )
+    for page in data["pages"]:
+        console.print(f"page {page['index'] + 1} image: {blob_root / page['blob_key']}", highlight=False)
     if text:
         for page in data["pages"]:
             console.rule(f"page {page['index'] + 1}")
