@@ -53,11 +53,21 @@ class IngestConfig(_Section):
     worker_start: Literal["fork", "forkserver", "spawn"] = "fork"
 
 
+class OcrConfig(_Section):
+    # Tesseract page segmentation modes, each run on every image-only page and their text
+    # joined: on box-grid forms "6" (uniform block) and "11" (sparse text) each read fields
+    # the other misses. Use [3] for a faster single pass.
+    page_segmentation: list[int] = Field(default_factory=lambda: [6, 11])
+    language: str = "eng"
+    workers: int = Field(2, ge=1, le=64)
+
+
 class WorkspaceConfig(_Section):
     name: str = "curator"
     store: StoreConfig = StoreConfig()
     blobs: BlobsConfig = BlobsConfig()
     ingest: IngestConfig = IngestConfig()
+    ocr: OcrConfig = OcrConfig()
 
 
 class ConfigError(ValueError):

@@ -55,6 +55,8 @@ class Page(SQLModel, table=True):
     phash: str = Field(max_length=64)
     needs_ocr: bool = False
     text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # Text read by OCR for image-only pages (None until OCR has run on the page).
+    ocr_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class SourceOutcome:
@@ -100,3 +102,113 @@ class QuarantineEntry(SQLModel, table=True):
     occurrences: int = 1
     first_seen: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     last_seen: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+# -- ERP bootstrap (issue #3) -------------------------------------------------------------
+
+
+class ErpRecord(SQLModel, table=True):
+    """One row of a historic system export, kept verbatim, identified by its natural key.
+
+    ``content_hash`` (sha256 of the canonical JSON of ``raw``) tells a changed row from an
+    unchanged one on the next pull, so re-pulling updates instead of duplicating.
+    """
+
+    __tablename__ = "erp_record"
+    __table_args__ = (UniqueConstraint("source", "record_key", name="uq_erp_record_source_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=64, index=True)
+    record_key: str = Field(max_length=256)
+    raw: str = Field(sa_column=Column(Text, nullable=False))
+    content_hash: str = Field(max_length=64)
+    row_number: int | None = None
+    fetched_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class MatchStatus:
+    AUTO = "auto"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    AMBIGUOUS = "ambiguous"
+    DECIDED = (CONFIRMED, REJECTED)  # a person's decision: never overwritten by a re-run
+    LINKED = (AUTO, CONFIRMED)
+
+
+class Match(SQLModel, table=True):
+    """A candidate link between a record and a document, with the evidence for it.
+
+    Ambiguous candidates are rows too (several per record or document); only linked ones
+    (auto or confirmed) must be one-to-one, which the matcher and ``confirm`` enforce.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: int = Field(foreign_key="erp_record.id", index=True)
+    document_sha256: str = Field(foreign_key="document.sha256", max_length=64, index=True)
+    score: float
+    method: str = Field(max_length=64)
+    evidence: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    status: str = Field(max_length=16, index=True)
+    decided_by: str | None = Field(default=None, max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class LabelStatus:
+    DRAFT = "draft"
+    PRE_ANNOTATED = "pre_annotated"
+    NEEDS_REVIEW = "needs_review"
+    AUTO_ACCEPTED = "auto_accepted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Label(SQLModel, table=True):
+    """The current target JSON of a document, one field at a time, with provenance.
+
+    ``fields`` maps a leaf path (``employee.ssn``, ``multiStateEmployment[0].state``) to
+    ``{value, source, confidence, agent, at}`` (plus ``suspect`` when a value cannot be
+    found in the document). ``gaps`` lists the schema leaves nobody has filled yet.
+    ``version`` is bumped on every write for optimistic locking.
+    """
+
+    __table_args__ = (UniqueConstraint("document_sha256", "schema_name", name="uq_label_document_schema"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_sha256: str = Field(foreign_key="document.sha256", max_length=64, index=True)
+    schema_name: str = Field(max_length=64)
+    schema_version: str = Field(max_length=32)
+    fields: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    gaps: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    problems: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    status: str = Field(default=LabelStatus.DRAFT, max_length=32, index=True)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class LabelEvent(SQLModel, table=True):
+    """Append-only audit log: who changed which field of which label, from what to what."""
+
+    __tablename__ = "label_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    label_id: int = Field(foreign_key="label.id", index=True)
+    field: str = Field(max_length=256)
+    old: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    new: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    source: str = Field(max_length=16)
+    agent: str = Field(max_length=128)
+    reason: str = Field(default="", max_length=512)
+    at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class SyncState(SQLModel, table=True):
+    """Small per-source bookmarks, e.g. the change date of the last delta pull."""
+
+    __tablename__ = "sync_state"
+
+    name: str = Field(primary_key=True, max_length=128)
+    value: str = Field(max_length=256)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())

@@ -1,0 +1,1 @@
+"""ERP bootstrap: pull records, match them to documents, map them to labels."""

@@ -1,0 +1,132 @@
+"""What a document says, in comparable form: identifiers, amounts, dates and plain text.
+
+Built from the text layer, or from OCR for image-only pages, plus the file name. Matching
+uses it to find and score candidate records; mapping uses it to flag a value that the
+document does not show (a *suspect* field).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from curator.normalize import identifier_key, money_key, parse_date, text_key
+
+_NUMBER = re.compile(r"(?<![\w])[-(]?\d[\d.,']*\d\)?-?(?![\w])|(?<![\w.,])\d(?![\w.,])")
+_DATE_PATTERNS = [
+    re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{4}\b"),
+    re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b"),
+    re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),
+    re.compile(r"\b(?:19|20)\d{6}\b"),
+    re.compile(r"\b\d{1,2}\s+[A-Za-z]{3,9}\.?\s+\d{4}\b"),
+    re.compile(r"\b[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}\b"),
+]
+
+
+@dataclass
+class DocumentEvidence:
+    identifiers: set[str] = field(default_factory=set)
+    amounts: set[str] = field(default_factory=set)
+    dates: set[str] = field(default_factory=set)
+    text: str = ""
+    file_name: str = ""
+
+    def tokens(self) -> set[str]:
+        """Blocking keys: identifiers, amounts, dates and words, tagged so they never collide."""
+        return ({f"i:{t}" for t in self.identifiers} | {f"a:{t}" for t in self.amounts}
+                | {f"d:{t}" for t in self.dates} | {f"w:{t}" for t in words(self.text)})
+
+
+def document_evidence(text: str, file_name: str = "") -> DocumentEvidence:
+    evidence = DocumentEvidence(text=text_key(text), file_name=identifier_key(file_name.rsplit(".", 1)[0]))
+    words = text.split()
+    for position, word in enumerate(words):
+        key = identifier_key(word)
+        if len(key) >= 3 and any(ch.isdigit() for ch in key):
+            evidence.identifiers.add(key)
+        if position + 1 < len(words):  # OCR splits identifiers ("RE-2019- 00123")
+            pair = key + identifier_key(words[position + 1])
+            if len(pair) >= 6 and any(ch.isdigit() for ch in pair):
+                evidence.identifiers.add(pair)
+    for match in _NUMBER.finditer(text):
+        token = match.group(0)
+        for decimal in (".", ","):
+            key = money_key(token, decimal)
+            if key is not None:
+                evidence.amounts.add(key)
+    for pattern in _DATE_PATTERNS:
+        for match in pattern.finditer(text):
+            for candidate in _date_readings(match.group(0)):
+                evidence.dates.add(candidate.isoformat())
+    return evidence
+
+
+def words(text: str) -> set[str]:
+    """Words that can tell documents apart (names, streets): alphabetic, four letters or more."""
+    return {word for word in text_key(text).split() if len(word) >= 4 and word.isalpha()}
+
+
+def _date_readings(text: str) -> list[date]:
+    readings = []
+    if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", text):  # US or European order: keep both
+        for fmt in ("%m/%d/%Y", "%d/%m/%Y"):
+            try:
+                readings.append(parse_date(text, fmt))
+            except ValueError:
+                pass
+        return readings
+    parsed = parse_date(text)
+    return [parsed] if parsed else []
+
+
+def _fuzzy_identifier(key: str, evidence: DocumentEvidence) -> float:
+    """OCR noise: one or two characters off in a long identifier still counts, partly."""
+    best = max((fuzz.ratio(key, token) for token in evidence.identifiers if abs(len(token) - len(key)) <= 2),
+               default=0.0)
+    return round(best / 100, 3) if best >= 85 else 0.0
+
+
+def value_kind(schema: dict[str, Any]) -> str:
+    types = schema.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    if "number" in types:
+        return "amount"
+    if "integer" in types:
+        return "identifier"
+    if schema.get("format") == "date":
+        return "date"
+    if "boolean" in types:
+        return "boolean"
+    return "text"
+
+
+def support(value: Any, kind: str, evidence: DocumentEvidence, *, identifier: bool = False) -> float:
+    """How strongly the document shows ``value``: 1.0 exactly, less for a fuzzy hit, 0 not at all."""
+    if value is None or kind == "boolean":
+        return 0.0
+    if kind == "amount":
+        key = money_key(value)
+        if key in evidence.amounts:
+            return 1.0
+        # OCR noise ("120,094.0B"): compare the digits with the document's digit tokens.
+        digits = (key or "").replace("-", "").replace(".", "")
+        return _fuzzy_identifier(digits, evidence) * 0.9 if len(digits) >= 5 else 0.0
+    if kind == "date":
+        parsed = parse_date(value)
+        return 1.0 if parsed and parsed.isoformat() in evidence.dates else 0.0
+    key = identifier_key(value)
+    if identifier or kind == "identifier" or (key and any(ch.isdigit() for ch in key) and len(key) <= 20):
+        if key in evidence.identifiers or (len(key) >= 5 and key in evidence.file_name):
+            return 1.0
+        return _fuzzy_identifier(key, evidence) if len(key) >= 5 else 0.0
+    wanted = text_key(value)
+    if not wanted:
+        return 0.0
+    if wanted in evidence.text:
+        return 1.0
+    score = fuzz.partial_ratio(wanted, evidence.text)
+    return round(score / 100, 3) if score >= 80 else 0.0

@@ -1,0 +1,316 @@
+"""Declarative mappings from ERP records (and joined sources) to target JSON fields.
+
+A mapping is a TOML file (see ``curator/mappings/*.toml``)::
+
+    schema = "invoice"
+    record_source = "rbkp"
+    [sources.rbkp]
+    key = ["BUKRS", "GJAHR", "BELNR"]
+    [joins.vendor]                 # LFA1 row whose key is this record's LIFNR
+    source = "lfa1"
+    on = ["LIFNR"]
+    [fields]
+    invoice_number = "XBLNR"       # a column, as is
+    invoice_date = { column = "BLDAT", transform = "date", format = "%Y%m%d" }
+    seller_name = "vendor.NAME1"   # a column of a joined source
+    total = { column = "RMWWR", transform = "decimal", decimal = "," }
+
+Transforms: date, decimal, integer, boolean, lookup, upper, strip (one column); join,
+template, difference, sum (several columns); constant (none). Values taken as they are
+carry provenance ``erp``; constants and lookups carry ``rule``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from curator.normalize import parse_date, parse_decimal
+from curator.erp.paths import parse_path, schema_at
+from curator.schemas import builtin_schema
+
+SINGLE = {"date", "decimal", "integer", "boolean", "lookup", "upper", "strip", None}
+MULTI = {"join", "template", "difference", "sum"}
+RULE_TRANSFORMS = {"lookup", "constant"}
+
+
+class MappingError(ValueError):
+    """A rule that cannot be applied to a record: names the field, column and transform."""
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    target: str
+    columns: tuple[str, ...]
+    transform: str | None
+    options: dict[str, Any]
+
+    @property
+    def provenance(self) -> str:
+        return "rule" if self.transform in RULE_TRANSFORMS else "erp"
+
+    def describe(self) -> str:
+        return f"{self.transform or 'copy'}({', '.join(self.columns)})"
+
+
+@dataclass(frozen=True)
+class JoinSpec:
+    alias: str
+    source: str
+    on: tuple[str, ...]
+
+
+@dataclass
+class MatchSpec:
+    identifiers: list[str]
+    weights: dict[str, float]
+
+
+@dataclass
+class Mapping:
+    name: str
+    schema_name: str
+    document_class: str | None
+    record_source: str
+    source_keys: dict[str, list[str]]
+    joins: list[JoinSpec]
+    rules: list[FieldRule]
+    match: MatchSpec
+    schema: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    @property
+    def schema_version(self) -> str:
+        return str(self.schema.get("$id", self.schema_name)).rsplit(":", 1)[-1]
+
+
+def builtin_mapping_names() -> list[str]:
+    return sorted(p.name[:-5] for p in resources.files("curator.mappings").iterdir() if p.name.endswith(".toml"))
+
+
+def load_mapping(name_or_path: str | Path) -> Mapping:
+    path = Path(name_or_path)
+    if path.suffix == ".toml" and path.exists():
+        text, origin = path.read_text(encoding="utf-8"), str(path)
+    else:
+        candidate = resources.files("curator.mappings").joinpath(f"{name_or_path}.toml")
+        if not candidate.is_file():
+            raise MappingError(
+                f"no mapping {str(name_or_path)!r}: give a .toml file or one of {', '.join(builtin_mapping_names())}"
+            )
+        text, origin = candidate.read_text(encoding="utf-8"), f"built-in {name_or_path}"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise MappingError(f"{origin}: not valid TOML: {exc}") from exc
+    return parse_mapping(data, origin)
+
+
+def parse_mapping(data: dict[str, Any], origin: str = "mapping") -> Mapping:
+    try:
+        schema_name = data["schema"]
+        record_source = data["record_source"]
+    except KeyError as exc:
+        raise MappingError(f"{origin}: missing {exc.args[0]!r}") from None
+    schema = builtin_schema(schema_name) if not str(schema_name).endswith(".json") else _load_json(schema_name)
+    rules = []
+    for target, spec in data.get("fields", {}).items():
+        rule = _rule(target, spec, origin)
+        try:
+            schema_at(schema, target)
+        except (KeyError, ValueError):
+            raise MappingError(f"{origin}: field {target!r} is not in schema {schema_name!r}") from None
+        rules.append(rule)
+    joins = [
+        JoinSpec(alias=alias, source=spec["source"], on=tuple(spec["on"]))
+        for alias, spec in data.get("joins", {}).items()
+    ]
+    match = data.get("match", {})
+    return Mapping(
+        name=data.get("name", origin),
+        schema_name=schema_name,
+        document_class=data.get("document_class"),
+        record_source=record_source,
+        source_keys={name: list(spec["key"]) for name, spec in data.get("sources", {}).items()},
+        joins=joins,
+        rules=rules,
+        match=MatchSpec(identifiers=list(match.get("identifiers", [])),
+                        weights={k: float(v) for k, v in match.get("weights", {}).items()}),
+        schema=schema,
+    )
+
+
+def _load_json(path: str) -> dict[str, Any]:
+    import json
+
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def _rule(target: str, spec: Any, origin: str) -> FieldRule:
+    if isinstance(spec, str):
+        return FieldRule(target, (spec,), None, {})
+    if not isinstance(spec, dict):
+        raise MappingError(f"{origin}: field {target!r}: expected a column name or a table")
+    options = dict(spec)
+    columns = options.pop("columns", None) or ([options.pop("column")] if "column" in options else [])
+    transform = options.pop("transform", None)
+    if "template" in options and transform is None:
+        transform = "template"
+    if "value" in options and transform is None:
+        transform = "constant"
+    if transform not in SINGLE | MULTI | {"constant"}:
+        raise MappingError(f"{origin}: field {target!r}: unknown transform {transform!r}")
+    if transform in MULTI and len(columns) < 2 and transform != "template":
+        raise MappingError(f"{origin}: field {target!r}: transform {transform!r} needs several columns")
+    if transform != "constant" and not columns:
+        raise MappingError(f"{origin}: field {target!r}: no column given")
+    return FieldRule(target, tuple(columns), transform, options)
+
+
+@dataclass
+class MappedRecord:
+    values: dict[str, Any]
+    provenance: dict[str, str]
+    errors: list[str]
+
+
+def apply_mapping(mapping: Mapping, record: dict[str, Any], joined: dict[str, dict[str, Any] | None]) -> MappedRecord:
+    """Map one record; a rule that fails is reported and leaves its field unfilled."""
+    values: dict[str, Any] = {}
+    provenance: dict[str, str] = {}
+    errors: list[str] = []
+    for rule in mapping.rules:
+        try:
+            value = _apply(rule, record, joined, mapping)
+        except MappingError as exc:
+            errors.append(str(exc))
+            continue
+        values[rule.target] = value
+        provenance[rule.target] = rule.provenance
+    _drop_empty_elements(values, provenance)
+    return MappedRecord(values=values, provenance=provenance, errors=errors)
+
+
+def _drop_empty_elements(values: dict[str, Any], provenance: dict[str, str]) -> None:
+    """An array element exists only when the record has something for it (STATE2 empty ->
+    no second state row), so an all-null element is removed rather than invented."""
+    elements: dict[str, list[str]] = {}
+    for path in values:
+        if "[" in path:
+            elements.setdefault(path[: path.index("]") + 1], []).append(path)
+    for paths in elements.values():
+        if all(values[p] is None for p in paths):
+            for p in paths:
+                values.pop(p)
+                provenance.pop(p)
+
+
+def _column(name: str, record: dict[str, Any], joined: dict[str, dict[str, Any] | None], rule: FieldRule) -> Any:
+    alias, dot, column = name.partition(".")
+    if dot and alias in joined:
+        row = joined[alias]
+        if row is None:
+            return None  # the joined record does not exist: unknown, not an error
+        source, key = row, column
+    else:
+        source, key = record, name
+    if key not in source:
+        raise MappingError(f"field {rule.target}: column {name!r} is not in the record")
+    value = source[key]
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _apply(rule: FieldRule, record, joined, mapping: Mapping) -> Any:
+    transform, options = rule.transform, rule.options
+    if transform == "constant":
+        return options.get("value")
+    raw = [_column(column, record, joined, rule) for column in rule.columns]
+    try:
+        if transform in MULTI:
+            return _multi(transform, raw, options)
+        value = raw[0]
+        if value is None:
+            return None
+        if transform is None:
+            return _as_schema_type(value, schema_at(mapping.schema, rule.target))
+        if transform == "date":
+            parsed = parse_date(value, options.get("format"))
+            return parsed.isoformat() if parsed else None
+        if transform == "decimal":
+            return _number(parse_decimal(value, options.get("decimal")))
+        if transform == "integer":
+            return int(str(value).strip())
+        if transform == "boolean":
+            text = str(value).strip()
+            if text in [str(v) for v in options.get("true", ["1", "true", "X", "Y"])]:
+                return True
+            if text in [str(v) for v in options.get("false", ["0", "false", "", "N"])]:
+                return False
+            raise ValueError(f"{text!r} is neither true nor false")
+        if transform == "lookup":
+            table = {str(k): v for k, v in options.get("values", {}).items()}
+            if str(value) in table:
+                return table[str(value)]
+            if "default" in options:
+                return options["default"]
+            raise ValueError(f"{value!r} is not in the lookup table")
+        if transform == "upper":
+            return str(value).upper()
+        return str(value).strip()
+    except (ValueError, ArithmeticError, TypeError) as exc:
+        detail = ", ".join(f"{options[k]}" for k in ("format", "decimal") if k in options)
+        raise MappingError(
+            f"field {rule.target}: transform {transform!r}{f' ({detail})' if detail else ''} cannot use "
+            f"column(s) {', '.join(rule.columns)}: {exc}"
+        ) from exc
+
+
+def _multi(transform: str, raw: list[Any], options: dict[str, Any]) -> Any:
+    if transform == "join":
+        parts = [str(v) for v in raw if v not in (None, "")]
+        return options.get("separator", " ").join(parts) or None
+    if transform == "template":
+        if all(v is None for v in raw):
+            return None
+        text = options["template"].format(*["" if v is None else v for v in raw])
+        return " ".join(text.split()) or None
+    numbers = [parse_decimal(v, options.get("decimal")) for v in raw]
+    if any(n is None for n in numbers):
+        return None
+    if transform == "difference":
+        return _number(numbers[0] - sum(numbers[1:], Decimal(0)))
+    return _number(sum(numbers, Decimal(0)))
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _as_schema_type(value: Any, schema: dict[str, Any]) -> Any:
+    types = schema.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    if "string" in types:
+        return str(value)
+    if "integer" in types:
+        return int(value)
+    if "number" in types:
+        return _number(parse_decimal(value))
+    return value
+
+
+def joined_keys(mapping: Mapping, record: dict[str, Any]) -> dict[str, str | None]:
+    """For each join alias, the natural key of the joined record this record points to."""
+    out: dict[str, str | None] = {}
+    for join in mapping.joins:
+        parts = [record.get(column) for column in join.on]
+        out[join.alias] = None if any(p in (None, "") for p in parts) else "/".join(str(p).strip() for p in parts)
+    return out
+
+
+__all__ = ["FieldRule", "Mapping", "MappingError", "apply_mapping", "joined_keys", "load_mapping", "parse_path"]

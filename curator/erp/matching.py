@@ -1,0 +1,270 @@
+"""Link ERP records to documents: one document per record, one record per document.
+
+1. *Blocking*: an inverted index from each document's identifiers, amounts and dates (text
+   layer or OCR, plus the file name) gives every record a short candidate list; no
+   record-document pair outside it is ever scored, so the work grows with the data, not
+   with its square.
+2. *Scoring*: each mapped field the record has is looked for in the candidate document
+   (exactly after normalisation, fuzzily where OCR is noisy); the score is the weighted
+   share of the evidence found, and the evidence is stored with the match.
+3. *Assignment*: best pairs first, one-to-one. A clear winner is linked automatically; a
+   near tie, or a score in the grey zone, goes to the ambiguous queue for a person.
+
+Decisions people made (``confirmed``, ``rejected``) are never undone by a re-run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlmodel import col, delete, select
+
+from curator.erp.evidence import DocumentEvidence, document_evidence, support, value_kind, words
+from curator.erp.mapping import Mapping, apply_mapping, joined_keys
+from curator.erp.paths import schema_at
+from curator.normalize import identifier_key, money_key, parse_date
+from curator.progress import ProgressHook, SilentProgress
+from curator.store.models import Document, ErpRecord, Match, MatchStatus, Page, utcnow
+from curator.workspace import Workspace
+
+AUTO_THRESHOLD = 0.65
+AMBIGUOUS_THRESHOLD = 0.4
+MARGIN = 0.2  # a runner-up within this distance of the best makes it a near tie
+CANDIDATES_PER_RECORD = 12
+FILE_NAME_WEIGHT = 3.0
+
+
+@dataclass
+class MatchReport:
+    mapping: str
+    records: int = 0
+    documents: int = 0
+    auto: int = 0
+    ambiguous_records: int = 0
+    confirmed_kept: int = 0
+    unmatched_records: int = 0
+    unmatched_documents: int = 0
+    pairs_scored: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+
+@dataclass
+class _Candidate:
+    record_id: int
+    document: str
+    score: float
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def document_texts(workspace: Workspace, document_class: str | None) -> dict[str, tuple[str, str]]:
+    """sha256 -> (file name, full text from the text layer, or OCR where there is none)."""
+    query = select(Document.sha256, Document.file_name)
+    if document_class:
+        query = query.where(Document.document_class == document_class)
+    with workspace.session() as session:
+        names = dict(session.exec(query).all())
+        texts: dict[str, list[str]] = defaultdict(list)
+        page_query = select(Page.document_sha256, Page.text, Page.ocr_text).order_by(Page.document_sha256, Page.index)
+        if document_class:
+            page_query = page_query.join(Document).where(Document.document_class == document_class)
+        for sha, text, ocr in session.exec(page_query):
+            texts[sha].append(text if text.strip() else (ocr or ""))
+    return {sha: (name, "\n".join(texts.get(sha, []))) for sha, name in names.items()}
+
+
+def load_records(workspace: Workspace, source: str) -> dict[int, tuple[str, dict[str, Any]]]:
+    with workspace.session() as session:
+        rows = session.exec(select(ErpRecord.id, ErpRecord.record_key, ErpRecord.raw).where(ErpRecord.source == source))
+        return {record_id: (key, json.loads(raw)) for record_id, key, raw in rows}
+
+
+def load_joins(workspace: Workspace, mapping: Mapping) -> dict[str, dict[str, dict[str, Any]]]:
+    """alias -> natural key -> row, for the (small) sources a mapping joins."""
+    joins = {}
+    for join in mapping.joins:
+        joins[join.alias] = {key: row for key, row in load_records(workspace, join.source).values()}
+    return joins
+
+
+def mapped_record(mapping: Mapping, row: dict[str, Any], joins: dict[str, dict[str, dict[str, Any]]]):
+    keys = joined_keys(mapping, row)
+    joined = {alias: joins.get(alias, {}).get(key) if key else None for alias, key in keys.items()}
+    return apply_mapping(mapping, row, joined)
+
+
+def match_records(workspace: Workspace, mapping: Mapping, *, progress: ProgressHook | None = None) -> MatchReport:
+    started = time.perf_counter()
+    progress = progress or SilentProgress()
+    report = MatchReport(mapping=mapping.name)
+    documents = document_texts(workspace, mapping.document_class)
+    records = load_records(workspace, mapping.record_source)
+    joins = load_joins(workspace, mapping)
+    report.records, report.documents = len(records), len(documents)
+    progress.start(len(documents) + len(records), f"match {mapping.name}")
+
+    evidence: dict[str, DocumentEvidence] = {}
+    index: dict[str, list[str]] = defaultdict(list)
+    for sha, (name, text) in documents.items():
+        evidence[sha] = document_evidence(text, name)
+        for token in evidence[sha].tokens() | _file_name_tokens(name):
+            index[token].append(sha)
+        progress.advance()
+    # Tokens shared by many documents (a tax rate, a year) cannot tell documents apart.
+    max_df = max(5, len(documents) // 50)
+
+    with workspace.session() as session:
+        decided = list(session.exec(select(Match).where(
+            col(Match.record_id).in_(list(records)) if records else False,
+            col(Match.status).in_(MatchStatus.DECIDED))))
+    confirmed_records = {m.record_id for m in decided if m.status == MatchStatus.CONFIRMED}
+    confirmed_documents = {m.document_sha256 for m in decided if m.status == MatchStatus.CONFIRMED}
+    rejected = {(m.record_id, m.document_sha256) for m in decided if m.status == MatchStatus.REJECTED}
+
+    candidates: list[_Candidate] = []
+    for record_id, (_, row) in records.items():
+        progress.advance()
+        if record_id in confirmed_records:
+            continue
+        mapped = mapped_record(mapping, row, joins)
+        blocking = Counter()
+        for token in _record_tokens(mapping, row, mapped.values):
+            postings = index.get(token, ())
+            if len(postings) <= max_df:
+                for sha in postings:
+                    blocking[sha] += 1
+        for sha, _ in blocking.most_common(CANDIDATES_PER_RECORD):
+            if sha in confirmed_documents or (record_id, sha) in rejected:
+                continue
+            score, detail = score_pair(mapping, row, mapped.values, evidence[sha])
+            report.pairs_scored += 1
+            candidates.append(_Candidate(record_id, sha, score, detail))
+
+    links, ambiguous = assign(candidates)
+    with workspace.session() as session:
+        session.exec(delete(Match).where(col(Match.record_id).in_(list(records)) if records else False,
+                                         col(Match.status).in_((MatchStatus.AUTO, MatchStatus.AMBIGUOUS))))
+        now = utcnow()
+        for candidate, status in [(c, MatchStatus.AUTO) for c in links] + [(c, MatchStatus.AMBIGUOUS) for c in ambiguous]:
+            session.add(Match(record_id=candidate.record_id, document_sha256=candidate.document,
+                              score=round(candidate.score, 4), method="evidence",
+                              evidence=json.dumps(candidate.evidence, sort_keys=True), status=status,
+                              created_at=now, updated_at=now))
+        session.commit()
+    report.auto = len(links)
+    report.confirmed_kept = len(confirmed_records)
+    report.ambiguous_records = len({c.record_id for c in ambiguous})
+    linked_records = {c.record_id for c in links} | confirmed_records
+    linked_documents = {c.document for c in links} | confirmed_documents
+    report.unmatched_records = len(records) - len(linked_records) - report.ambiguous_records
+    report.unmatched_documents = len(documents) - len(linked_documents) - len(
+        {c.document for c in ambiguous} - linked_documents)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _file_name_tokens(name: str) -> set[str]:
+    stem = name.rsplit(".", 1)[0]
+    parts = {identifier_key(part) for part in stem.replace("_", " ").replace("-", " ").split()}
+    parts.add(identifier_key(stem))
+    return {f"i:{p}" for p in parts if len(p) >= 4 and any(ch.isdigit() for ch in p)}
+
+
+def _identifier_parts(name: str, row: dict[str, Any], values: dict[str, Any]) -> list[str]:
+    """``$COL`` is a raw record column, ``$A+B`` several that must all appear, else a field."""
+    if name.startswith("$"):
+        raw = [row.get(column) for column in name[1:].split("+")]
+    else:
+        raw = [values.get(name)]
+    return [identifier_key(v) for v in raw if v not in (None, "")] if all(v not in (None, "") for v in raw) else []
+
+
+def _in_file_name(parts: list[str], file_name: str) -> bool:
+    return bool(parts) and sum(len(p) for p in parts) >= 5 and all(part in file_name for part in parts)
+
+
+def _record_tokens(mapping: Mapping, row: dict[str, Any], values: dict[str, Any]) -> set[str]:
+    tokens = set()
+    for name in mapping.match.identifiers:
+        for part in _identifier_parts(name, row, values):
+            tokens.add(f"i:{part}")
+    for path in mapping.match.weights:
+        value = values.get(path)
+        if value is None:
+            continue
+        kind = value_kind(schema_at(mapping.schema, path))
+        if kind == "amount" and (key := money_key(value)):
+            tokens.add(f"a:{key}")
+        elif kind == "date" and (parsed := parse_date(value)):
+            tokens.add(f"d:{parsed.isoformat()}")
+        elif kind in ("identifier", "text"):
+            key = identifier_key(value)
+            if len(key) >= 4 and any(ch.isdigit() for ch in key):
+                tokens.add(f"i:{key}")
+            elif kind == "text":
+                tokens |= {f"w:{word}" for word in words(str(value))}
+    return tokens
+
+
+def score_pair(mapping: Mapping, row: dict[str, Any], values: dict[str, Any],
+               evidence: DocumentEvidence) -> tuple[float, dict[str, Any]]:
+    """Weighted share of the record's evidence that the document shows, with the details."""
+    found: dict[str, float] = {}
+    total = earned = 0.0
+    for path, weight in mapping.match.weights.items():
+        value = values.get(path)
+        if value is None:
+            continue
+        kind = value_kind(schema_at(mapping.schema, path))
+        hit = support(value, kind, evidence, identifier=path in mapping.match.identifiers)
+        found[path] = hit
+        total += weight
+        earned += weight * hit
+    file_name_hits = [name for name in mapping.match.identifiers
+                      if _in_file_name(_identifier_parts(name, row, values), evidence.file_name)]
+    if file_name_hits:  # a key in the file name is strong evidence; its absence is none
+        total += FILE_NAME_WEIGHT
+        earned += FILE_NAME_WEIGHT
+    score = earned / total if total else 0.0
+    return score, {"fields": found, "file_name": file_name_hits}
+
+
+def assign(candidates: list[_Candidate]) -> tuple[list[_Candidate], list[_Candidate]]:
+    """One-to-one links for clear winners; near ties and grey-zone scores are ambiguous."""
+    by_record: dict[int, list[_Candidate]] = defaultdict(list)
+    by_document: dict[str, list[_Candidate]] = defaultdict(list)
+    for candidate in candidates:
+        by_record[candidate.record_id].append(candidate)
+        by_document[candidate.document].append(candidate)
+
+    def runner_up(candidate: _Candidate) -> float:
+        others = [c.score for c in by_record[candidate.record_id] if c is not candidate]
+        others += [c.score for c in by_document[candidate.document] if c is not candidate]
+        return max(others, default=0.0)
+
+    links: list[_Candidate] = []
+    ambiguous: list[_Candidate] = []
+    taken_records: set[int] = set()
+    taken_documents: set[str] = set()
+    for candidate in sorted(candidates, key=lambda c: (-c.score, c.record_id, c.document)):
+        if candidate.record_id in taken_records or candidate.document in taken_documents:
+            continue
+        if candidate.score < AMBIGUOUS_THRESHOLD:
+            break
+        if candidate.score >= AUTO_THRESHOLD and runner_up(candidate) <= candidate.score - MARGIN:
+            links.append(candidate)
+            taken_records.add(candidate.record_id)
+            taken_documents.add(candidate.document)
+        else:
+            ambiguous.append(candidate)
+    # Ambiguous candidates of a record or document that got a clear link elsewhere are moot.
+    ambiguous = [c for c in ambiguous if c.record_id not in taken_records and c.document not in taken_documents]
+    return links, ambiguous

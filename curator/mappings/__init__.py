@@ -1,0 +1,1 @@
+"""Built-in mappings (ERP export -> target JSON) for the synthetic corpora."""

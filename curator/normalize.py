@@ -1,0 +1,137 @@
+"""Normalise money, dates and identifiers before comparing them -- never before display.
+
+``"1.234,56"`` == ``1234.56`` == ``"1,234.56 EUR"``; ``"20190315"`` == ``"03/15/2019"`` ==
+``"15.03.2019"`` == ``"2019-03-15"``; ``"RE-2019/00123"`` == ``"re 2019 00123"``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+
+_CURRENCY = re.compile(r"[€$£¥]|\b(?:EUR|USD|CHF|PLN|GBP)\b", re.IGNORECASE)
+_ODATA_DATE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")
+MONTHS = {m: i for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+     "november", "december"], start=1)}
+MONTHS.update({name[:3]: number for name, number in list(MONTHS.items())})
+
+
+def parse_decimal(value: object, decimal: str | None = None) -> Decimal | None:
+    """Parse an amount as people and ERPs write it.
+
+    Handles thousands separators of either convention, a trailing minus (SAP ``100,00-``),
+    parentheses for negatives, currency signs and codes. ``decimal`` forces the decimal
+    separator when the source's convention is known (``","`` for German SAP exports).
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not an amount: {value!r}")
+    if isinstance(value, (int, float, Decimal)):
+        return Decimal(str(value))
+    text = _CURRENCY.sub("", str(value)).strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    text = text.replace("'", "")
+    if not text:
+        return None
+    negative = False
+    if text.endswith("-"):
+        negative, text = True, text[:-1]
+    if text.startswith("(") and text.endswith(")"):
+        negative, text = True, text[1:-1]
+    if text.startswith("-"):
+        negative, text = not negative, text[1:]
+    if text.startswith("+"):
+        text = text[1:]
+    if not re.fullmatch(r"[\d.,]+", text) or not any(ch.isdigit() for ch in text):
+        raise ValueError(f"not an amount: {value!r}")
+    separator = decimal or _guess_decimal_separator(text)
+    thousands = "." if separator == "," else ","
+    text = text.replace(thousands, "")
+    if separator == ",":
+        text = text.replace(",", ".")
+    if text.count(".") > 1:
+        raise ValueError(f"not an amount: {value!r}")
+    try:
+        number = Decimal(text)
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount: {value!r}") from exc
+    return -number if negative else number
+
+
+def _guess_decimal_separator(text: str) -> str:
+    last_dot, last_comma = text.rfind("."), text.rfind(",")
+    if last_dot >= 0 and last_comma >= 0:
+        return "." if last_dot > last_comma else ","
+    if last_comma >= 0:
+        # "1,234" is a thousands group in English; "12,5" / "100,00" is a decimal comma.
+        digits_after = len(text) - last_comma - 1
+        return "." if digits_after == 3 else ","
+    if last_dot >= 0 and text.count(".") > 1:
+        return ","  # "1.234.567" groups with dots: the decimal separator would be a comma
+    return "."
+
+
+def money_key(value: object, decimal: str | None = None) -> str | None:
+    """Canonical text of an amount (two decimals), for exact comparison and indexing."""
+    try:
+        number = parse_decimal(value, decimal)
+    except ValueError:
+        return None
+    return None if number is None else f"{number.quantize(Decimal('0.01'))}"
+
+
+DATE_FORMATS = ("%Y%m%d", "%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y", "%d/%m/%Y", "%d-%m-%Y", "%Y/%m/%d", "%d.%m.%y")
+
+
+def parse_date(value: object, fmt: str | None = None) -> date | None:
+    """Parse the date formats ERPs and documents use; ``fmt`` pins one strptime format."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    odata = _ODATA_DATE.match(text)
+    if odata:
+        return datetime.fromtimestamp(int(odata.group(1)) / 1000, tz=timezone.utc).date()
+    if fmt:
+        return datetime.strptime(text, fmt).date()
+    for candidate in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, candidate).date()
+        except ValueError:
+            continue
+    words = re.findall(r"[A-Za-z]+|\d+", text)
+    if len(words) == 3:
+        try:
+            if words[0].lower() in MONTHS:  # March 15, 2019
+                return date(int(words[2]), MONTHS[words[0].lower()], int(words[1]))
+            if words[1].lower() in MONTHS:  # 15 March 2019
+                return date(int(words[2]), MONTHS[words[1].lower()], int(words[0]))
+        except ValueError:
+            return None
+    try:
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        return None
+
+
+def identifier_key(value: object) -> str:
+    """Letters and digits only, upper case: how an identifier compares across sources."""
+    return re.sub(r"[^0-9A-Z]", "", strip_accents(str(value)).upper())
+
+
+def strip_accents(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
+def text_key(value: object) -> str:
+    """Case-, accent- and white-space-insensitive text for fuzzy comparison."""
+    text = strip_accents(str(value)).casefold().replace("ß", "ss")
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", text)).strip()
