@@ -33,12 +33,19 @@ def detect_encoding(head: bytes) -> str:
     except UnicodeDecodeError as exc:
         if exc.start > len(head) - 4:  # a multi-byte character cut by the sample's end
             return "utf-8"
+    # Not UTF-8: in ERP downloads that is almost always Windows-1252 (SAP GUI exports in
+    # Western Europe). Statistical detection guesses wrong on short samples (a few umlauts
+    # read as Turkish), so cp1252 is tried first and detection only decides otherwise
+    # when cp1252 cannot decode the bytes at all.
+    try:
+        head.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(head).best()
-    encoding = best.encoding if best else "cp1252"
-    # Latin-1 and cp1252 read the same letters, but cp1252 also has € and typographic quotes.
-    return "cp1252" if encoding in {"latin_1", "iso8859_1", "iso8859_15"} else encoding
+    return best.encoding if best else "latin-1"
 
 
 def detect_delimiter(sample: str) -> str:

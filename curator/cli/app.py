@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from curator.cli import commands_docs, commands_ingest, commands_workspace
+from curator.cli import commands_docs, commands_erp, commands_ingest, commands_workspace
 from curator.cli.context import CliState
 
 app = typer.Typer(
@@ -32,3 +32,4 @@ def _root(
 commands_workspace.register(app)
 commands_ingest.register(app)
 commands_docs.register(app)
+commands_erp.register(app)

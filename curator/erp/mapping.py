@@ -218,12 +218,27 @@ def _column(name: str, record: dict[str, Any], joined: dict[str, dict[str, Any] 
     else:
         source, key = record, name
     if key not in source:
-        raise MappingError(f"field {rule.target}: column {name!r} is not in the record")
-    value = source[key]
+        value = _nested(source, key)  # an expanded OData navigation property: to_Supplier.Name
+        if value is _MISSING:
+            raise MappingError(f"field {rule.target}: column {name!r} is not in the record")
+    else:
+        value = source[key]
     if isinstance(value, str):
         value = value.strip()
         return value or None
     return value
+
+
+_MISSING = object()
+
+
+def _nested(source: dict[str, Any], dotted: str) -> Any:
+    node: Any = source
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
 
 
 def _apply(rule: FieldRule, record, joined, mapping: Mapping) -> Any:

@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from connectors.records import RecordSource, RowProblem
 from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine
-from curator.store.models import ErpRecord, utcnow
+from curator.store.models import ErpRecord, SyncState, utcnow
 from curator.workspace import Workspace
 
 STAGE = "erp"
@@ -84,7 +84,11 @@ def ingest_records(
     progress.start(None, f"ingest erp {name}")
     seen: dict[str, str] = {}
     batch: list[tuple[str, str, int | None]] = []
+    bookmark = getattr(source, "bookmark", None)  # delta pulls: only rows changed since last time
     with workspace.session() as session:
+        if bookmark and getattr(source, "since", None) is None:
+            state = session.get(SyncState, bookmark)
+            source.since = state.value if state else None
         for item in source.records():
             report.rows_read += 1
             progress.advance()
@@ -119,6 +123,9 @@ def ingest_records(
                 _upsert(session, name, batch, report)
                 batch = []
         _upsert(session, name, batch, report)
+        if bookmark and getattr(source, "max_seen", None):
+            session.merge(SyncState(name=bookmark, value=source.max_seen, updated_at=utcnow()))
+            session.commit()
     report.seconds = time.perf_counter() - started
     return report
 

@@ -1,0 +1,156 @@
+"""The ``map`` stage: a Label per matched document, every field with its provenance.
+
+Fields the record fills carry ``source = erp`` (or ``rule`` for lookups and constants);
+schema leaves it cannot fill are listed as gaps for the teacher; a value the document
+does not show (after normalisation, fuzzily for OCR) is flagged ``suspect`` so a person
+looks at it. Re-mapping never overwrites a value a person or the teacher set.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import jsonschema
+from sqlmodel import col, select
+
+from curator.erp.evidence import document_evidence, support, value_kind
+from curator.erp.mapping import Mapping
+from curator.erp.matching import document_texts, load_joins, load_records, mapped_record
+from curator.erp.paths import build_target, gaps, schema_at
+from curator.progress import ProgressHook, SilentProgress
+from curator.quarantine import quarantine
+from curator.store.models import Label, LabelEvent, LabelStatus, Match, MatchStatus, utcnow
+from curator.workspace import Workspace
+
+STAGE = "map"
+SUSPECT_BELOW = 0.8  # support below this means the document does not clearly show the value
+ERP_CONFIDENCE = 0.9
+SUSPECT_CONFIDENCE = 0.3
+PROTECTED_SOURCES = {"human", "teacher"}
+
+
+@dataclass
+class MapReport:
+    mapping: str
+    labels_created: int = 0
+    labels_updated: int = 0
+    labels_unchanged: int = 0
+    fields_filled: int = 0
+    gaps: int = 0
+    suspects: int = 0
+    schema_invalid: int = 0
+    mapping_errors: int = 0
+    seconds: float = 0.0
+    problems: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+
+def map_documents(workspace: Workspace, mapping: Mapping, *, progress: ProgressHook | None = None,
+                  agent: str | None = None) -> MapReport:
+    started = time.perf_counter()
+    agent = agent or f"mapping:{mapping.name}"
+    progress = progress or SilentProgress()
+    report = MapReport(mapping=mapping.name)
+    records = load_records(workspace, mapping.record_source)
+    joins = load_joins(workspace, mapping)
+    texts = document_texts(workspace, mapping.document_class)
+    validator = jsonschema.Draft202012Validator(mapping.schema, format_checker=jsonschema.FormatChecker())
+    with workspace.session() as session:
+        links = list(session.exec(select(Match).where(
+            col(Match.record_id).in_(list(records)) if records else False,
+            col(Match.status).in_(MatchStatus.LINKED))))
+    progress.start(len(links), f"map {mapping.name}")
+    with workspace.session() as session:
+        for link in links:
+            record_key, row = records[link.record_id]
+            name, text = texts.get(link.document_sha256, ("", ""))
+            mapped = mapped_record(mapping, row, joins)
+            if mapped.errors:
+                report.mapping_errors += len(mapped.errors)
+                for error in mapped.errors:
+                    report.problems.append({"record": record_key, "file": name, "reason": "mapping_error",
+                                            "detail": error})
+                quarantine(session, stage=STAGE, source_uri=f"record:{mapping.record_source}/{record_key}",
+                           file_name=name, reason="mapping_error", detail="; ".join(mapped.errors))
+            evidence = document_evidence(text, name)
+            now = utcnow().isoformat()
+            fields: dict[str, dict[str, Any]] = {}
+            for path, value in mapped.values.items():
+                entry: dict[str, Any] = {"value": value, "source": mapped.provenance[path], "agent": agent,
+                                         "confidence": ERP_CONFIDENCE, "at": now}
+                kind = value_kind(schema_at(mapping.schema, path))
+                if value is not None and kind != "boolean" and support(value, kind, evidence) < SUSPECT_BELOW:
+                    entry["suspect"] = True
+                    entry["confidence"] = SUSPECT_CONFIDENCE
+                fields[path] = entry
+            _store(session, link.document_sha256, mapping, fields, record_key, report)
+            progress.advance()
+        session.commit()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _store(session, document: str, mapping: Mapping, fields: dict[str, dict[str, Any]], record_key: str,
+           report: MapReport) -> None:
+    label = session.exec(select(Label).where(Label.document_sha256 == document,
+                                             Label.schema_name == mapping.schema_name)).first()
+    created = label is None
+    if created:
+        label = Label(document_sha256=document, schema_name=mapping.schema_name,
+                      schema_version=mapping.schema_version, fields="{}", version=0)
+        session.add(label)
+        session.flush()
+    current: dict[str, dict[str, Any]] = json.loads(label.fields)
+    events = []
+    for path, entry in fields.items():
+        old = current.get(path)
+        if old and old.get("source") in PROTECTED_SOURCES:
+            continue  # a person's or the teacher's value is never overwritten by a re-map
+        if old and old.get("value") == entry["value"] and old.get("suspect") == entry.get("suspect"):
+            continue
+        current[path] = entry
+        events.append(LabelEvent(label_id=label.id, field=path, old=_dump(old and old.get("value")),
+                                 new=_dump(entry["value"]), source=entry["source"], agent=entry["agent"],
+                                 reason=f"ERP record {record_key}"))
+    missing = gaps(mapping.schema, current)  # an ERP null is a known empty box, not a gap
+    values = {path: entry["value"] for path, entry in current.items()}
+    target = build_target(mapping.schema, values)
+    validator = jsonschema.Draft202012Validator(mapping.schema, format_checker=jsonschema.FormatChecker())
+    problems = [f"{'/'.join(str(p) for p in error.absolute_path) or '(root)'}: {error.message}"
+                for error in validator.iter_errors(target)]
+    report.fields_filled += len(fields)
+    report.gaps += len(missing)
+    report.suspects += sum(1 for e in current.values() if e.get("suspect"))
+    report.schema_invalid += bool(problems)
+    if not events and not created and json.loads(label.gaps) == missing:
+        report.labels_unchanged += 1
+        return
+    label.fields = json.dumps(current, sort_keys=True, ensure_ascii=False)
+    label.gaps = json.dumps(missing)
+    label.problems = json.dumps(problems)
+    if label.status in (LabelStatus.DRAFT, LabelStatus.PRE_ANNOTATED, LabelStatus.NEEDS_REVIEW):
+        label.status = LabelStatus.NEEDS_REVIEW if problems else LabelStatus.PRE_ANNOTATED
+    label.version += 1
+    label.updated_at = utcnow()
+    session.add(label)
+    session.add_all(events)
+    if created:
+        report.labels_created += 1
+    else:
+        report.labels_updated += 1
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def label_target(label: Label, schema: dict[str, Any]) -> dict[str, Any]:
+    """The label as target JSON: every schema key, null where unknown."""
+    return build_target(schema, {p: e["value"] for p, e in json.loads(label.fields).items()})
