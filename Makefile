@@ -27,6 +27,8 @@ test: system-deps venv
 
 bench: venv
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/match.py
+	$(BIN)/python bench/bootstrap_quality.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache bench/out

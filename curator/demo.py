@@ -1,7 +1,7 @@
-"""The main job on the embedded default: corpus -> workspace -> ingest, with a summary.
+"""The main job on the embedded default: corpus -> workspace -> ingest -> ERP bootstrap.
 
-Runs on a fresh machine without AWS credentials. Later stages (bootstrap, teach, review,
-export) join here as they land. Re-running reuses what is already there.
+Runs on a fresh machine without AWS credentials. Later stages (teach, review, export)
+join here as they land. Re-running reuses what is already there.
 """
 
 from __future__ import annotations
@@ -13,12 +13,16 @@ from typing import Any
 
 from connectors.documents import open_document_source
 from curator.catalog import document_counts
+from curator.erp.accuracy import bootstrap_accuracy
+from curator.erp.bootstrap import bootstrap
+from curator.erp.mapping import load_mapping
 from curator.ingest.documents import IngestReport, ingest_documents
 from curator.progress import ProgressHook, SilentProgress
 from curator.samples.corpus import generate_corpus
 from curator.workspace import init_workspace
 
-CORPORA = (("w2", "w2"), ("invoices", "invoice"))
+# corpus folder, document class, mapping
+CORPORA = (("w2", "w2", "w2-payroll"), ("invoices", "invoice", "invoice-sap"))
 
 
 @dataclass
@@ -27,6 +31,7 @@ class DemoReport:
     workspace: str
     corpus: dict[str, Any] = field(default_factory=dict)
     ingest: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bootstrap: dict[str, dict[str, Any]] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
     problems: int = 0
 
@@ -36,6 +41,7 @@ class DemoReport:
             "workspace": self.workspace,
             "corpus": self.corpus,
             "ingest": self.ingest,
+            "bootstrap": self.bootstrap,
             "counts": self.counts,
             "problems": self.problems,
         }
@@ -53,17 +59,25 @@ def run_demo(
     directory = Path(directory).resolve()
     new_progress = progress_factory or (lambda: SilentProgress())
     report = DemoReport(directory=str(directory), workspace=str(directory / "workspace"))
-    for kind, _ in CORPORA:
+    for kind, _, _ in CORPORA:
         report.corpus[kind] = _ensure_corpus(directory / "corpus" / kind, kind, n, seed, noise, new_progress())
     workspace = init_workspace(directory / "workspace", name="demo")
     try:
-        for kind, document_class in CORPORA:
+        for kind, document_class, _ in CORPORA:
             source = open_document_source(str(directory / "corpus" / kind / "documents"))
             result: IngestReport = ingest_documents(
                 workspace, source, document_class=document_class, workers=workers, progress=new_progress()
             )
             report.ingest[kind] = result.to_dict()
             report.problems += len(result.problems)
+        for kind, _, mapping_name in CORPORA:
+            corpus = directory / "corpus" / kind
+            result = bootstrap(workspace, load_mapping(mapping_name), erp_dir=corpus / "erp",
+                               progress_factory=new_progress)
+            summary = result.to_dict()
+            summary["accuracy"] = bootstrap_accuracy(workspace, load_mapping(mapping_name), corpus / "truth")["totals"]
+            report.bootstrap[kind] = summary
+            report.problems += result.problems
         report.counts = document_counts(workspace)
     finally:
         workspace.close()

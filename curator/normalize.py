@@ -102,6 +102,11 @@ def parse_date(value: object, fmt: str | None = None) -> date | None:
         return datetime.fromtimestamp(int(odata.group(1)) / 1000, tz=timezone.utc).date()
     if fmt:
         return datetime.strptime(text, fmt).date()
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return date.fromisoformat(text)  # the common case, 20x cheaper than strptime
+        except ValueError:
+            pass
     for candidate in DATE_FORMATS:
         try:
             return datetime.strptime(text, candidate).date()
@@ -122,12 +127,17 @@ def parse_date(value: object, fmt: str | None = None) -> date | None:
         return None
 
 
+_NOT_ALNUM = re.compile(r"[^0-9A-Z]")
+
+
 def identifier_key(value: object) -> str:
     """Letters and digits only, upper case: how an identifier compares across sources."""
-    return re.sub(r"[^0-9A-Z]", "", strip_accents(str(value)).upper())
+    return _NOT_ALNUM.sub("", strip_accents(str(value)).upper())
 
 
 def strip_accents(text: str) -> str:
+    if text.isascii():
+        return text
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
 

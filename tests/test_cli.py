@@ -87,8 +87,13 @@ def test_demo_end_to_end_and_rerun(tmp_path):
     report = json.loads(result.stdout)
     assert report["counts"]["documents"] == 10
     assert report["counts"]["by_class"] == {"invoice": 5, "w2": 5}
+    for kind in ("w2", "invoices"):
+        bootstrap = report["bootstrap"][kind]
+        assert bootstrap["match"]["auto"] >= 3 and bootstrap["map"]["labels_created"] == bootstrap["match"]["auto"]
     again = json.loads(_run("demo", "--dir", str(tmp_path / "demo"), "--n", "5", "--json").stdout)
     assert all(ingest["unchanged"] == 5 and ingest["documents_added"] == 0 for ingest in again["ingest"].values())
+    assert all(b["map"]["labels_created"] == 0 and b["ocr"]["pages"] == 0 for b in again["bootstrap"].values())
     human = _run("demo", "--dir", str(tmp_path / "demo"), "--n", "5")
-    assert "teacher: skipped" in human.stdout and "docs list" in human.stdout
+    assert "teacher: skipped" in human.stdout and "match list" in human.stdout
+    assert "bootstrap invoices:" in human.stdout and "bootstrap w2:" in human.stdout
     shutil.rmtree(tmp_path / "demo")

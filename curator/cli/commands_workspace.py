@@ -113,6 +113,20 @@ def demo(
             f"{ingest['duplicates']} duplicates, {ingest['quarantined']} quarantined, "
             f"{ingest['pages_rendered']} pages in {ingest['seconds']:.1f}s"
         )
+    for kind, result in report.bootstrap.items():
+        match, mapped, accuracy = result["match"], result["map"], result["accuracy"]
+        ocr = result["ocr"]
+        console.print(
+            f"  bootstrap {kind}: {match['auto']} documents linked to ERP records, {match['ambiguous_records']} "
+            f"ambiguous, {match['unmatched_documents']} documents and {match['unmatched_records']} records unmatched; "
+            f"{mapped['labels_created'] + mapped['labels_updated'] + mapped['labels_unchanged']} labels, "
+            f"{mapped['gaps']} gaps for the teacher, {mapped['suspects']} suspect fields"
+            + (f"; OCR skipped: {ocr['skipped_reason']}" if ocr["skipped_reason"] else "")
+        )
+        console.print(
+            f"    against the corpus truth: {accuracy['correct']} field values right, {accuracy['wrong']} wrong "
+            f"({accuracy['flagged_wrong']} of those flagged suspect)"
+        )
     console.print(
         f"  workspace: {report.workspace} — {counts['documents']} documents, {counts['pages']} pages, "
         f"by class {counts['by_class']}, {counts['quarantined']} in quarantine"
@@ -120,7 +134,9 @@ def demo(
     console.print(
         "  teacher: skipped (not part of this build yet; it will need AWS credentials or an OpenAI-compatible endpoint)"
     )
-    console.print(f"\nNext: [bold]{_this_command()} -w {report.workspace} docs list[/]")
+    command = f"{_this_command()} -w {report.workspace}"
+    console.print(f"\nNext: [bold]{command} match list[/], [bold]{command} report bootstrap --mapping invoice-sap "
+                  f"--truth {report.directory}/corpus/invoices/truth[/]")
 
 
 def _this_command() -> str:

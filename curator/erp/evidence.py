@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from curator.normalize import identifier_key, money_key, parse_date, text_key
 
 _NUMBER = re.compile(r"(?<![\w])[-(]?\d[\d.,']*\d\)?-?(?![\w])|(?<![\w.,])\d(?![\w.,])")
-_DATE_PATTERNS = [
-    re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{4}\b"),
-    re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b"),
-    re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),
-    re.compile(r"\b(?:19|20)\d{6}\b"),
-    re.compile(r"\b\d{1,2}\s+[A-Za-z]{3,9}\.?\s+\d{4}\b"),
-    re.compile(r"\b[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}\b"),
+# Each pattern with the formats its matches can be read in (a slash date either way round).
+_DATE_PATTERNS: list[tuple[re.Pattern, tuple[str, ...]]] = [
+    (re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{4}\b"), ("%d.%m.%Y",)),
+    (re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b"), ("%m/%d/%Y", "%d/%m/%Y")),
+    (re.compile(r"\b\d{4}-\d{2}-\d{2}\b"), ("%Y-%m-%d",)),
+    (re.compile(r"\b(?:19|20)\d{6}\b"), ("%Y%m%d",)),
+    (re.compile(r"\b\d{1,2}\s+[A-Za-z]{3,9}\.?\s+\d{4}\b"), ()),
+    (re.compile(r"\b[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}\b"), ()),
 ]
 
 
@@ -34,6 +35,7 @@ class DocumentEvidence:
     dates: set[str] = field(default_factory=set)
     text: str = ""
     file_name: str = ""
+    _identifier_list: list[str] | None = field(default=None, repr=False, compare=False)
 
     def tokens(self) -> set[str]:
         """Blocking keys: identifiers, amounts, dates and words, tagged so they never collide."""
@@ -58,9 +60,9 @@ def document_evidence(text: str, file_name: str = "") -> DocumentEvidence:
             key = money_key(token, decimal)
             if key is not None:
                 evidence.amounts.add(key)
-    for pattern in _DATE_PATTERNS:
+    for pattern, formats in _DATE_PATTERNS:
         for match in pattern.finditer(text):
-            for candidate in _date_readings(match.group(0)):
+            for candidate in _date_readings(match.group(0), formats):
                 evidence.dates.add(candidate.isoformat())
     return evidence
 
@@ -70,24 +72,25 @@ def words(text: str) -> set[str]:
     return {word for word in text_key(text).split() if len(word) >= 4 and word.isalpha()}
 
 
-def _date_readings(text: str) -> list[date]:
+def _date_readings(text: str, formats: tuple[str, ...]) -> list[date]:
+    if not formats:  # month names: the general parser knows them
+        parsed = parse_date(text)
+        return [parsed] if parsed else []
     readings = []
-    if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", text):  # US or European order: keep both
-        for fmt in ("%m/%d/%Y", "%d/%m/%Y"):
-            try:
-                readings.append(parse_date(text, fmt))
-            except ValueError:
-                pass
-        return readings
-    parsed = parse_date(text)
-    return [parsed] if parsed else []
+    for fmt in formats:
+        try:
+            readings.append(datetime.strptime(text, fmt).date())
+        except ValueError:
+            pass
+    return readings
 
 
 def _fuzzy_identifier(key: str, evidence: DocumentEvidence) -> float:
     """OCR noise: one or two characters off in a long identifier still counts, partly."""
-    best = max((fuzz.ratio(key, token) for token in evidence.identifiers if abs(len(token) - len(key)) <= 2),
-               default=0.0)
-    return round(best / 100, 3) if best >= 85 else 0.0
+    if evidence._identifier_list is None:
+        evidence._identifier_list = sorted(evidence.identifiers)
+    best = process.extractOne(key, evidence._identifier_list, scorer=fuzz.ratio, score_cutoff=85)
+    return round(best[1] / 100, 3) if best else 0.0
 
 
 def value_kind(schema: dict[str, Any]) -> str:

@@ -16,10 +16,10 @@ from typing import Any
 import jsonschema
 from sqlmodel import col, select
 
-from curator.erp.evidence import document_evidence, support, value_kind
+from curator.erp.evidence import document_evidence, support
 from curator.erp.mapping import Mapping
 from curator.erp.matching import document_texts, load_joins, load_records, mapped_record
-from curator.erp.paths import build_target, gaps, schema_at
+from curator.erp.paths import build_target, gaps
 from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine
 from curator.store.models import Label, LabelEvent, LabelStatus, Match, MatchStatus, utcnow
@@ -85,7 +85,7 @@ def map_documents(workspace: Workspace, mapping: Mapping, *, progress: ProgressH
             for path, value in mapped.values.items():
                 entry: dict[str, Any] = {"value": value, "source": mapped.provenance[path], "agent": agent,
                                          "confidence": ERP_CONFIDENCE, "at": now}
-                kind = value_kind(schema_at(mapping.schema, path))
+                kind = mapping.kind(path)
                 if value is not None and kind != "boolean" and support(value, kind, evidence) < SUSPECT_BELOW:
                     entry["suspect"] = True
                     entry["confidence"] = SUSPECT_CONFIDENCE

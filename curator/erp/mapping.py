@@ -81,6 +81,15 @@ class Mapping:
     rules: list[FieldRule]
     match: MatchSpec
     schema: dict[str, Any] = field(repr=False, default_factory=dict)
+    _kinds: dict[str, str] = field(repr=False, default_factory=dict)
+
+    def kind(self, path: str) -> str:
+        """How a field's values compare (amount, date, identifier, text, boolean); cached."""
+        if path not in self._kinds:
+            from curator.erp.evidence import value_kind
+
+            self._kinds[path] = value_kind(schema_at(self.schema, path))
+        return self._kinds[path]
 
     @property
     def schema_version(self) -> str:
