@@ -141,7 +141,8 @@ def strip_accents(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
 
-def text_key(value: object) -> str:
+def text_key(value: object, keep_case: bool = False) -> str:
     """Case-, accent- and white-space-insensitive text for fuzzy comparison."""
-    text = strip_accents(str(value)).casefold().replace("ß", "ss")
+    text = strip_accents(str(value)).replace("ß", "ss")
+    text = text if keep_case else text.casefold()
     return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", text)).strip()

@@ -110,3 +110,27 @@ def test_engine_for_postgres_migrates(postgres_url):
     upgrade(engine)
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_upgrade_from_the_first_revision_keeps_the_data(tmp_path, store_url):
+    """A workspace made by the first release opens with today's code, its rows intact."""
+    from sqlalchemy import text
+
+    url = store_url or f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO document (sha256, file_name, source_uri, mime, size_bytes, page_count, status, text_chars,"
+            " original_blob, renderer, dpi, created_at) VALUES ('ab', 'old.pdf', 'file:///old.pdf',"
+            " 'application/pdf', 1, 1, 'ingested', 0, '', 'pypdfium2', 150, CURRENT_TIMESTAMP)"))
+        connection.execute(text(
+            "INSERT INTO page (document_sha256, \"index\", blob_key, width, height, phash, needs_ocr, text)"
+            " VALUES ('ab', 0, 'k', 1, 1, '0', true, '')"))
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT file_name FROM document")).scalar_one() == "old.pdf"
+        assert connection.execute(text("SELECT ocr_text FROM page")).scalar_one() is None
+        assert connection.execute(text("SELECT count(*) FROM erp_record")).scalar_one() == 0
+    engine.dispose()

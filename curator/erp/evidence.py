@@ -16,6 +16,8 @@ from rapidfuzz import fuzz, process
 
 from curator.normalize import identifier_key, money_key, parse_date, text_key
 
+PRINTED_DIFFERENTLY = 0.75
+
 _NUMBER = re.compile(r"(?<![\w])[-(]?\d[\d.,']*\d\)?-?(?![\w])|(?<![\w.,])\d(?![\w.,])")
 # Each pattern with the formats its matches can be read in (a slash date either way round).
 _DATE_PATTERNS: list[tuple[re.Pattern, tuple[str, ...]]] = [
@@ -35,7 +37,16 @@ class DocumentEvidence:
     dates: set[str] = field(default_factory=set)
     text: str = ""
     file_name: str = ""
+    printed: set[str] = field(default_factory=set)  # tokens as printed (upper case), for exact formats
+    text_cased: str = ""  # like ``text`` but keeping letter case
     _identifier_list: list[str] | None = field(default=None, repr=False, compare=False)
+    _amount_digits: set[str] | None = field(default=None, repr=False, compare=False)
+
+    def amounts_digits(self) -> set[str]:
+        """Short numbers (house numbers) are only in the amounts set; their digits, cached."""
+        if self._amount_digits is None:
+            self._amount_digits = {a.split(".")[0].lstrip("-") for a in self.amounts if a.endswith(".00")}
+        return self._amount_digits
 
     def tokens(self) -> set[str]:
         """Blocking keys: identifiers, amounts, dates and words, tagged so they never collide."""
@@ -44,8 +55,10 @@ class DocumentEvidence:
 
 
 def document_evidence(text: str, file_name: str = "") -> DocumentEvidence:
-    evidence = DocumentEvidence(text=text_key(text), file_name=identifier_key(file_name.rsplit(".", 1)[0]))
+    evidence = DocumentEvidence(text=text_key(text), file_name=identifier_key(file_name.rsplit(".", 1)[0]),
+                                text_cased=text_key(text, keep_case=True))
     words = text.split()
+    evidence.printed = {word.strip(".,;:()[]").upper() for word in words}
     for position, word in enumerate(words):
         key = identifier_key(word)
         if len(key) >= 3 and any(ch.isdigit() for ch in key):
@@ -122,14 +135,28 @@ def support(value: Any, kind: str, evidence: DocumentEvidence, *, identifier: bo
         parsed = parse_date(value)
         return 1.0 if parsed and parsed.isoformat() in evidence.dates else 0.0
     key = identifier_key(value)
-    if identifier or kind == "identifier" or (key and any(ch.isdigit() for ch in key) and len(key) <= 20):
-        if key in evidence.identifiers or (len(key) >= 5 and key in evidence.file_name):
+    text_value = str(value).strip()
+    if identifier or kind == "identifier" or (" " not in text_value and any(ch.isdigit() for ch in key)):
+        if key in evidence.identifiers:
+            # The same identifier printed another way ("RE201900123" for "RE-2019-00123")
+            # is the right document but the wrong label: enough to match, not to trust.
+            return 1.0 if text_value.upper() in evidence.printed else PRINTED_DIFFERENTLY
+        if len(key) >= 5 and key in evidence.file_name:
             return 1.0
         return _fuzzy_identifier(key, evidence) if len(key) >= 5 else 0.0
     wanted = text_key(value)
     if not wanted:
         return 0.0
     if wanted in evidence.text:
-        return 1.0
-    score = fuzz.partial_ratio(wanted, evidence.text)
-    return round(score / 100, 3) if score >= 80 else 0.0
+        # "Dmitri TAYLOR" for a printed "Dmitri Taylor" names the right person but is not
+        # what the document says; a label must say what the document says.
+        score = 1.0 if text_key(value, keep_case=True) in evidence.text_cased else PRINTED_DIFFERENTLY
+    else:
+        score = fuzz.partial_ratio(wanted, evidence.text) / 100
+        score = round(score, 3) if score >= 0.8 else 0.0
+    # Numbers inside text (house numbers, ZIP codes) must be there exactly: "Madison, WI 53793"
+    # reads 94% like "Madison, WI 53792" but names another place.
+    for number in {identifier_key(part) for part in text_value.split() if any(ch.isdigit() for ch in part)}:
+        if number and number not in evidence.identifiers and number not in evidence.amounts_digits():
+            score = min(score, _fuzzy_identifier(number, evidence) * 0.9 if len(number) >= 5 else 0.0)
+    return score

@@ -26,7 +26,7 @@ from curator.store.models import Label, LabelEvent, LabelStatus, Match, MatchSta
 from curator.workspace import Workspace
 
 STAGE = "map"
-SUSPECT_BELOW = 0.8  # support below this means the document does not clearly show the value
+SUSPECT_BELOW = 0.9  # support below this means the document does not clearly show the value
 ERP_CONFIDENCE = 0.9
 SUSPECT_CONFIDENCE = 0.3
 PROTECTED_SOURCES = {"human", "teacher"}
