@@ -126,6 +126,23 @@ class _CorpusBuilder:
         self.advance(1)
         return path.name
 
+    def _export(self, row: dict[str, Any], rows: list[dict[str, Any]], has_document: bool) -> bool:
+        """Put a record into the export the way history does: most documents have one
+        (now and then altered or exported twice), some records have no document and some
+        documents no record. Returns whether the record was exported."""
+        has_record = not has_document or self.rng.random() > 0.04
+        if has_record:
+            self.report.altered_values += self._alter(row)
+            rows.append(row)
+            if self.rng.random() < 0.02:
+                rows.append(dict(row))
+                self.report.duplicate_rows += 1
+        if not has_document:
+            self.report.records_without_document += 1
+        elif not has_record:
+            self.report.documents_without_record += 1
+        return has_record
+
     def _count_layout(self, layout: str) -> None:
         self.report.layouts[layout] = self.report.layouts.get(layout, 0) + 1
 
@@ -158,18 +175,9 @@ class _W2Corpus(_CorpusBuilder):
             label = w2.make_w2_label(rng, employee, employer, year)
             row = w2.payroll_row(employee, employer, label)
             has_document = index < n
-            has_record = not has_document or rng.random() > 0.04
-            if has_record:
-                self.report.altered_values += self._alter(row)
-                rows.append(row)
-                if rng.random() < 0.02:
-                    rows.append(dict(row))
-                    self.report.duplicate_rows += 1
+            has_record = self._export(row, rows, has_document)
             if not has_document:
-                self.report.records_without_document += 1
                 continue
-            if not has_record:
-                self.report.documents_without_record += 1
             roll = rng.random()
             if roll < 0.4:
                 stem = f"W2_{year}_{employee.employee_id}"
@@ -225,18 +233,9 @@ class _InvoiceCorpus(_CorpusBuilder):
             posted = date.fromisoformat(label["invoice_date"]) + timedelta(days=rng.randint(1, 12))
             row = inv.rbkp_row(label, vendor, company_code, str(number), year, posted)
             has_document = index < n
-            has_record = not has_document or rng.random() > 0.04
-            if has_record:
-                self.report.altered_values += self._alter(row)
-                rows.append(row)
-                if rng.random() < 0.02:
-                    rows.append(dict(row))
-                    self.report.duplicate_rows += 1
+            has_record = self._export(row, rows, has_document)
             if not has_document:
-                self.report.records_without_document += 1
                 continue
-            if not has_record:
-                self.report.documents_without_record += 1
             roll = rng.random()
             if roll < 0.45:
                 stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label["invoice_number"])
