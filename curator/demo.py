@@ -1,7 +1,9 @@
-"""The main job on the embedded default: corpus -> workspace -> ingest -> ERP bootstrap.
+"""The main job on the embedded default: corpus -> workspace -> ingest -> ERP bootstrap ->
+triage -> splits -> validated Bedrock Nova and ms-swift datasets.
 
-Runs on a fresh machine without AWS credentials. Later stages (teach, review, export)
-join here as they land. Re-running reuses what is already there.
+Runs on a fresh machine without AWS credentials (the Bedrock lines carry the s3:// URIs an
+upload would create; nothing is uploaded). Later stages (teach, review, fine-tune) join
+here as they land. Re-running reuses what is already there.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from typing import Any
 
 from connectors.documents import open_document_source
 from curator.catalog import document_counts
+from curator.curate.export import export_dataset
+from curator.curate.splits import assign_splits
+from curator.curate.triage import triage
 from curator.erp.accuracy import bootstrap_accuracy
 from curator.erp.bootstrap import bootstrap
 from curator.erp.mapping import load_mapping
@@ -21,8 +26,10 @@ from curator.progress import ProgressHook, SilentProgress
 from curator.samples.corpus import generate_corpus
 from curator.workspace import init_workspace
 
-# corpus folder, document class, mapping
-CORPORA = (("w2", "w2", "w2-payroll"), ("invoices", "invoice", "invoice-sap"))
+# corpus folder, document class, mapping, schema
+CORPORA = (("w2", "w2", "w2-payroll", "w2"), ("invoices", "invoice", "invoice-sap", "invoice"))
+GROUP_BY = ["seller_name", "employee.ssn"]  # a vendor's invoices, or one person's W-2s, stay in one split
+EXAMPLE_S3 = "s3://curator-demo-datasets"  # what the Bedrock lines point at; nothing is uploaded
 
 
 @dataclass
@@ -32,6 +39,9 @@ class DemoReport:
     corpus: dict[str, Any] = field(default_factory=dict)
     ingest: dict[str, dict[str, Any]] = field(default_factory=dict)
     bootstrap: dict[str, dict[str, Any]] = field(default_factory=dict)
+    triage: dict[str, Any] = field(default_factory=dict)
+    splits: dict[str, Any] = field(default_factory=dict)
+    exports: dict[str, dict[str, Any]] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
     problems: int = 0
 
@@ -42,6 +52,9 @@ class DemoReport:
             "corpus": self.corpus,
             "ingest": self.ingest,
             "bootstrap": self.bootstrap,
+            "triage": self.triage,
+            "splits": self.splits,
+            "exports": self.exports,
             "counts": self.counts,
             "problems": self.problems,
         }
@@ -59,18 +72,18 @@ def run_demo(
     directory = Path(directory).resolve()
     new_progress = progress_factory or (lambda: SilentProgress())
     report = DemoReport(directory=str(directory), workspace=str(directory / "workspace"))
-    for kind, _, _ in CORPORA:
+    for kind, *_ in CORPORA:
         report.corpus[kind] = _ensure_corpus(directory / "corpus" / kind, kind, n, seed, noise, new_progress())
     workspace = init_workspace(directory / "workspace", name="demo")
     try:
-        for kind, document_class, _ in CORPORA:
+        for kind, document_class, *_ in CORPORA:
             source = open_document_source(str(directory / "corpus" / kind / "documents"))
             result: IngestReport = ingest_documents(
                 workspace, source, document_class=document_class, workers=workers, progress=new_progress()
             )
             report.ingest[kind] = result.to_dict()
             report.problems += len(result.problems)
-        for kind, _, mapping_name in CORPORA:
+        for kind, _, mapping_name, _ in CORPORA:
             corpus = directory / "corpus" / kind
             result = bootstrap(workspace, load_mapping(mapping_name), erp_dir=corpus / "erp",
                                progress_factory=new_progress)
@@ -78,6 +91,17 @@ def run_demo(
             summary["accuracy"] = bootstrap_accuracy(workspace, load_mapping(mapping_name), corpus / "truth")["totals"]
             report.bootstrap[kind] = summary
             report.problems += result.problems
+        report.triage = triage(workspace).to_dict()
+        report.splits = assign_splits(workspace, group_by=GROUP_BY, seed=seed).to_dict()
+        for kind, _, _, schema_name in CORPORA:
+            for fmt in ("bedrock-nova", "swift"):
+                result = export_dataset(workspace, fmt=fmt, schema_name=schema_name,
+                                        s3_prefix=f"{EXAMPLE_S3}/{fmt}-{schema_name}" if fmt.startswith("bedrock") else None)
+                report.exports[f"{fmt}/{schema_name}"] = {
+                    "folder": result.folder, "counts": result.counts, "valid": not result.validation["errors"],
+                    "errors": result.validation["errors"][:5], "warnings": len(result.validation["warnings"]),
+                }
+                report.problems += len(result.validation["errors"])
         report.counts = document_counts(workspace)
     finally:
         workspace.close()

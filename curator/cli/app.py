@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from curator.cli import commands_docs, commands_erp, commands_ingest, commands_workspace
+from curator.cli import commands_curate, commands_docs, commands_erp, commands_ingest, commands_workspace
 from curator.cli.context import CliState
 
 app = typer.Typer(
@@ -33,3 +33,4 @@ commands_workspace.register(app)
 commands_ingest.register(app)
 commands_docs.register(app)
 commands_erp.register(app)
+commands_curate.register(app)

@@ -127,6 +127,15 @@ def demo(
             f"    against the corpus truth: {accuracy['correct']} field values right, {accuracy['wrong']} wrong "
             f"({accuracy['flagged_wrong']} of those flagged suspect)"
         )
+    triaged = report.triage
+    console.print(f"  triage: {triaged['auto_accepted']} labels auto-accepted, {triaged['needs_review']} need review")
+    split_counts = {cls: "/".join(str(c[s]) for s in ("train", "validation", "test"))
+                    for cls, c in report.splits["counts"].items()}
+    console.print(f"  splits (train/validation/test): {split_counts}")
+    for name, export in report.exports.items():
+        state = "valid" if export["valid"] else f"INVALID: {'; '.join(export['errors'])}"
+        console.print(f"  export {name}: {export['counts']} -> {export['folder']} ({state}, "
+                      f"{export['warnings']} warnings)")
     console.print(
         f"  workspace: {report.workspace} — {counts['documents']} documents, {counts['pages']} pages, "
         f"by class {counts['by_class']}, {counts['quarantined']} in quarantine"

@@ -212,3 +212,33 @@ class SyncState(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=128)
     value: str = Field(max_length=256)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+# -- curation and export (issue #4) ---------------------------------------------------------
+
+
+class SplitAssignment(SQLModel, table=True):
+    """Which split a document belongs to. Written once: a document never changes split,
+    so re-exports can never leak a test document into training."""
+
+    __tablename__ = "split_assignment"
+
+    document_sha256: str = Field(foreign_key="document.sha256", primary_key=True, max_length=64)
+    split: str = Field(max_length=16, index=True)
+    group_key: str = Field(max_length=256)
+    strategy: str = Field(max_length=128)
+    seed: int
+    assigned_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class Export(SQLModel, table=True):
+    """A dataset written for a provider: where, what, and the sha256 of every file."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    format: str = Field(max_length=32)
+    task: str = Field(max_length=32)
+    location: str = Field(max_length=1024)
+    fingerprint: str = Field(max_length=64, index=True)
+    manifest: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())

@@ -1,0 +1,1 @@
+"""Curation: triage policies, train/validation/test splits, provider checks, exports."""

@@ -1,0 +1,57 @@
+"""Page images for datasets: downscaled to a pixel budget, written once by content hash.
+
+Re-encoding is deterministic (same pixels, same PNG bytes), so exporting twice gives
+byte-identical files, and a page shared by two samples is written once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+from pathlib import Path
+
+from PIL import Image
+
+
+def fit(image: Image.Image, max_pixels: int) -> Image.Image:
+    width, height = image.size
+    if width * height <= max_pixels:
+        return image
+    factor = math.sqrt(max_pixels / (width * height))
+    return image.resize((max(1, int(width * factor)), max(1, int(height * factor))), Image.Resampling.LANCZOS)
+
+
+def tile_vertically(images: list[Image.Image]) -> Image.Image:
+    """Several pages as one tall image (Llama 3.2 takes one image per example)."""
+    mode = "RGB" if any(i.mode == "RGB" for i in images) else "L"
+    width = max(i.width for i in images)
+    canvas = Image.new(mode, (width, sum(i.height for i in images)), "white")
+    top = 0
+    for image in images:
+        canvas.paste(image.convert(mode), (0, top))
+        top += image.height
+    return canvas
+
+
+def encode(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False, compress_level=6)
+    return buffer.getvalue()
+
+
+def write_image(image: Image.Image, folder: Path, max_pixels: int) -> str:
+    """Write a PNG under ``images/`` named by its sha256; returns the relative path."""
+    data = encode(fit(image, max_pixels))
+    relative = f"images/{hashlib.sha256(data).hexdigest()[:32]}.png"
+    path = folder / relative
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return relative
+
+
+def load(path: Path) -> Image.Image:
+    with Image.open(path) as image:
+        image.load()
+        return image.copy()
