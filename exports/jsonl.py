@@ -12,6 +12,14 @@ from exports.images import load, tile_vertically, write_image
 from exports.prompts import classification_prompt, extraction_prompt, neutralise, system_prompt
 
 SPLIT_FILES = {"train": "train.jsonl", "validation": "validation.jsonl", "test": "test.jsonl"}
+# Characters that str.splitlines() and many JSONL readers take for line breaks. JSON allows
+# them raw inside strings; written escaped they mean the same and cannot split a record.
+_LINE_BREAKERS = {ch: f"\\u{ord(ch):04x}" for ch in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+_ESCAPE = str.maketrans(_LINE_BREAKERS)
+
+
+def jsonl_line(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False).translate(_ESCAPE) + "\n"
 
 
 class JsonlWriter:
@@ -82,7 +90,7 @@ class JsonlWriter:
                         handle = handles[sample.split] = open(folder / SPLIT_FILES[sample.split], "w",
                                                               encoding="utf-8", newline="\n")
                     for record in self.records(sample, relative, destination):
-                        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                        handle.write(jsonl_line(record))
                         manifest.counts[sample.split] = manifest.counts.get(sample.split, 0) + 1
         finally:
             for handle in handles.values():

@@ -181,8 +181,10 @@ def assign_splits(
             pending.append((order, root, todo))
     for _, root, todo in sorted(pending):
         cls = Counter(documents[s] for s in todo).most_common(1)[0][0]
-        deficits = {s: ratios[s] * totals[cls] - counts[cls][s] for s in SPLITS}
-        split = max(SPLITS, key=lambda s: (deficits[s], -SPLITS.index(s)))
+        # The split least filled relative to its target takes the group: small splits get
+        # their first groups early instead of after train has taken everything.
+        fill = {s: counts[cls][s] / (ratios[s] * totals[cls]) for s in SPLITS if ratios[s] > 0}
+        split = min(fill, key=lambda s: (fill[s], SPLITS.index(s)))
         for sha in todo:
             new_assignments[sha] = (split, root)
             counts[documents[sha]][split] += 1
