@@ -29,6 +29,7 @@ bench: venv
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/match.py
 	$(BIN)/python bench/bootstrap_quality.py
+	$(BIN)/python bench/export.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache bench/out

@@ -51,6 +51,33 @@ def write_image(image: Image.Image, folder: Path, max_pixels: int) -> str:
     return relative
 
 
+def export_page(source: Path, folder: Path, max_pixels: int, cache: Path | None = None) -> str:
+    """A rendered page as a dataset image; returns its path relative to ``folder``.
+
+    The result only depends on the page's bytes and the pixel budget, so it is cached
+    beside the page (``cache``): re-exports after a review round copy bytes instead of
+    re-encoding every image. A page already within budget is used as it is.
+    """
+    cached = cache / f"{source.stem}-{max_pixels}.png" if cache else None
+    if cached is not None and cached.exists():
+        data = cached.read_bytes()
+    else:
+        image = load(source)
+        fitted = fit(image, max_pixels)
+        data = source.read_bytes() if fitted is image and source.suffix == ".png" else encode(fitted)
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_suffix(".partial")
+            partial.write_bytes(data)
+            partial.replace(cached)
+    relative = f"images/{hashlib.sha256(data).hexdigest()[:32]}.png"
+    target = folder / relative
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return relative
+
+
 def load(path: Path) -> Image.Image:
     with Image.open(path) as image:
         image.load()

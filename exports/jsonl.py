@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
 from exports.base import Destination, Manifest, Sample
-from exports.images import load, tile_vertically, write_image
+from exports.images import export_page, tile_vertically
 from exports.prompts import classification_prompt, extraction_prompt, neutralise, system_prompt
 
 SPLIT_FILES = {"train": "train.jsonl", "validation": "validation.jsonl", "test": "test.jsonl"}
@@ -27,7 +28,7 @@ class JsonlWriter:
 
     def __init__(self, *, task: str = "extraction", schema: dict[str, Any] | None = None,
                  classes: list[str] | None = None, max_pixels: int = 1_600_000, template: str | None = None,
-                 include_text: bool = False, max_images: int = 10) -> None:
+                 include_text: bool = False, max_images: int = 10, image_cache: Path | None = None) -> None:
         if task not in ("extraction", "classification"):
             raise ValueError("task must be extraction or classification")
         if task == "extraction" and schema is None:
@@ -39,6 +40,7 @@ class JsonlWriter:
         self.template = template
         self.include_text = include_text
         self.max_images = max_images
+        self.image_cache = image_cache
 
     # -- what a subclass provides ----------------------------------------------------------
     def records(self, sample: Sample, images: list[str], destination: Destination) -> Iterator[dict[str, Any]]:
@@ -103,7 +105,7 @@ class JsonlWriter:
         return manifest
 
     def images_for(self, sample: Sample, group: list[int], folder) -> list[str]:
-        return [write_image(load(sample.pages[i]), folder, self.max_pixels) for i in group]
+        return [export_page(sample.pages[i], folder, self.max_pixels, self.image_cache) for i in group]
 
 
 __all__ = ["JsonlWriter", "SPLIT_FILES", "tile_vertically"]

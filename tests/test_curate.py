@@ -202,6 +202,12 @@ def test_exporting_twice_gives_identical_bytes(ws, tmp_path):
     for relative in first.files:
         assert (tmp_path / "a" / relative).read_bytes() == (tmp_path / "b" / relative).read_bytes()
     assert not (tmp_path / "a.partial").exists()
+    # The second and third exports reused the cached downscaled pages: same bytes as fresh ones.
+    derived = sorted((ws.blobs.root / "derived").iterdir())
+    assert derived and not any(p.suffix == ".partial" for p in derived)
+    shutil.rmtree(ws.blobs.root / "derived")
+    fresh = export_dataset(ws, fmt="swift", schema_name="w2", dest=str(tmp_path / "c"))
+    assert fresh.fingerprint == first.fingerprint
 
 
 def test_classification_dataset(ws, tmp_path):
@@ -371,6 +377,14 @@ def test_cli_split_export_validate(ws, tmp_path):
     assert validated.exit_code == 0 and json.loads(validated.stdout)["ok"]
     missing = runner.invoke(app, base + ["validate", "--target", "bedrock-llama32"])
     assert missing.exit_code == 2 and "no bedrock-llama32 export yet" in missing.output
+    custom = runner.invoke(app, base + ["export", "--format", "swift", "--schema", "w2", "--dest", str(tmp_path / "t"),
+                                        "--prompt-template", "Return JSON with: {keys}", "--json"])
+    assert custom.exit_code == 0
+    first = json.loads((tmp_path / "t" / "train.jsonl").read_text().splitlines()[0])
+    assert first["messages"][1]["content"].endswith("Return JSON with: benefits, earnings, employee, employer, "
+                                                    "multiStateEmployment, taxYear")
+    bad = runner.invoke(app, base + ["export", "--format", "swift", "--schema", "w2", "--prompt-template", "hi"])
+    assert bad.exit_code == 2 and "{keys}" in bad.output
     nova_without_s3 = runner.invoke(app, base + ["export", "--format", "bedrock-nova", "--schema", "w2", "--json"])
     assert nova_without_s3.exit_code == 1
     assert any("s3://" in e for e in json.loads(nova_without_s3.stdout)["validation"]["errors"])

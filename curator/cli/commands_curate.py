@@ -72,6 +72,8 @@ def export_command(
     s3: Annotated[Optional[str], typer.Option("--s3", help="s3://bucket/prefix the Bedrock lines point at (the upload's target).")] = None,
     include_text: Annotated[bool, typer.Option("--include-text", help="Add the document's text layer to the prompt.")] = False,
     llama_pages: Annotated[str, typer.Option("--llama-pages", help="per-page or tile (bedrock-llama32).")] = "per-page",
+    template: Annotated[Optional[str], typer.Option("--prompt-template", help="User prompt with {keys}, e.g. 'Return JSON with: {keys}'.")] = None,
+    max_pixels: Annotated[Optional[int], typer.Option("--max-pixels", help="Pixel budget per image (default per format).")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Write the approved and auto-accepted documents as a provider's dataset, with a manifest."""
@@ -80,7 +82,8 @@ def export_command(
     with workspace_from(ctx) as workspace:
         try:
             result = export_dataset(workspace, fmt=fmt, schema_name=schema, task=task, dest=dest, s3_prefix=s3,
-                                    include_text=include_text, llama_pages=llama_pages, created_by=getpass.getuser())
+                                    include_text=include_text, llama_pages=llama_pages, template=template,
+                                    max_pixels=max_pixels, created_by=getpass.getuser())
         except (ValueError, KeyError) as exc:
             raise fail(str(exc).strip("'\"")) from None
     if json_output:

@@ -60,6 +60,7 @@ def export_dataset(
     dest: str | None = None,
     s3_prefix: str | None = None,
     include_text: bool = False,
+    template: str | None = None,
     llama_pages: str = "per-page",
     max_pixels: int | None = None,
     upload: bool | None = None,
@@ -73,12 +74,17 @@ def export_dataset(
     name = f"{fmt}-{task}" + (f"-{schema_name}" if task == "extraction" else "")
     folder = Path(dest) if dest else workspace.root / "exports" / name
     schema = builtin_schema(schema_name) if task == "extraction" else None
-    options: dict[str, Any] = {"task": task, "schema": schema, "include_text": include_text}
+    options: dict[str, Any] = {"task": task, "schema": schema, "include_text": include_text,
+                               "image_cache": workspace.blobs.root / "derived"}
     if task == "classification":
         with workspace.session() as session:
             options["classes"] = sorted(c for c in session.exec(select(Document.document_class).distinct()) if c)
     if max_pixels:
         options["max_pixels"] = max_pixels
+    if template:
+        if "{keys}" not in template:
+            raise ValueError("a prompt template must contain {keys}, where the keys to extract are listed")
+        options["template"] = template
     if fmt == "bedrock-llama32":
         options["pages"] = llama_pages
     writer = get_writer(fmt, **options)
