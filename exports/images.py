@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-import math
 from pathlib import Path
 
 from PIL import Image
 
+from curator.imaging import fit_to_pixels
 
-def fit(image: Image.Image, max_pixels: int) -> Image.Image:
-    width, height = image.size
-    if width * height <= max_pixels:
-        return image
-    factor = math.sqrt(max_pixels / (width * height))
-    return image.resize((max(1, int(width * factor)), max(1, int(height * factor))), Image.Resampling.LANCZOS)
+
+fit = fit_to_pixels
 
 
 def tile_vertically(images: list[Image.Image]) -> Image.Image:
@@ -42,12 +38,15 @@ def encode(image: Image.Image) -> bytes:
 
 def write_image(image: Image.Image, folder: Path, max_pixels: int) -> str:
     """Write a PNG under ``images/`` named by its sha256; returns the relative path."""
-    data = encode(fit(image, max_pixels))
+    return _place(encode(fit(image, max_pixels)), folder)
+
+
+def _place(data: bytes, folder: Path) -> str:
     relative = f"images/{hashlib.sha256(data).hexdigest()[:32]}.png"
-    path = folder / relative
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    target = folder / relative
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
     return relative
 
 
@@ -70,12 +69,7 @@ def export_page(source: Path, folder: Path, max_pixels: int, cache: Path | None 
             partial = cached.with_suffix(".partial")
             partial.write_bytes(data)
             partial.replace(cached)
-    relative = f"images/{hashlib.sha256(data).hexdigest()[:32]}.png"
-    target = folder / relative
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    return relative
+    return _place(data, folder)
 
 
 def load(path: Path) -> Image.Image:

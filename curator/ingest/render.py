@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pypdfium2 as pdfium
 from PIL import Image, ImageSequence
 
+from curator.imaging import fit_to_pixels
 from curator.ingest.problems import BadInput, Reason
 
 
@@ -123,7 +124,7 @@ def render_image(data: bytes, settings: RenderSettings) -> Iterator[PageImage]:
                     )
                 frame.load()
                 image = _to_rgb_or_gray(frame)
-                image = _downscale(image, settings.max_pixels)
+                image = fit_to_pixels(image, settings.max_pixels)
                 dpi = frame.info.get("dpi")
                 yield PageImage(image=image, text="", dpi=round(float(dpi[0])) if dpi and dpi[0] else None)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -142,14 +143,6 @@ def _to_rgb_or_gray(image: Image.Image) -> Image.Image:
     if image.mode in ("1", "I;16", "I", "F"):
         return image.convert("L")
     return image.convert("RGB")
-
-
-def _downscale(image: Image.Image, max_pixels: int) -> Image.Image:
-    width, height = image.size
-    if width * height <= max_pixels:
-        return image
-    factor = math.sqrt(max_pixels / (width * height))
-    return image.resize((max(1, int(width * factor)), max(1, int(height * factor))), Image.Resampling.LANCZOS)
 
 
 def render(data: bytes, mime: str, settings: RenderSettings) -> Iterator[PageImage]:
