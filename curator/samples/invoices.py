@@ -202,11 +202,7 @@ def _header_classic(canvas: Canvas, label, vendor: Vendor, words: _Words, fmt_da
     canvas.setFont("Helvetica-Bold", 22)
     canvas.drawRightString(width - 40, height - 60, words.title)
     _key_values(canvas, width - 230, height - 90, _meta(label, words, fmt_date), "Helvetica", 9)
-    canvas.setFont("Helvetica-Bold", 9)
-    canvas.drawString(40, height - 120, words.bill_to)
-    canvas.setFont("Helvetica", 9)
-    canvas.drawString(40, height - 133, label["buyer_name"])
-    canvas.drawString(40, height - 145, label["buyer_address"])
+    _bill_to(canvas, 40, height - 120, label, words)
     return height - 200
 
 
@@ -223,11 +219,7 @@ def _header_banner(canvas: Canvas, label, vendor: Vendor, words: _Words, fmt_dat
     canvas.drawRightString(width - 40, height - 50, words.title)
     canvas.setFillColor(colors.black)
     _key_values(canvas, 40, height - 115, _meta(label, words, fmt_date), "Helvetica", 9)
-    canvas.setFont("Helvetica-Bold", 9)
-    canvas.drawString(330, height - 115, words.bill_to)
-    canvas.setFont("Helvetica", 9)
-    canvas.drawString(330, height - 128, label["buyer_name"])
-    canvas.drawString(330, height - 140, label["buyer_address"])
+    _bill_to(canvas, 330, height - 115, label, words)
     return height - 200
 
 
@@ -279,11 +271,7 @@ def _header_sidebar(canvas: Canvas, label, vendor: Vendor, words: _Words, fmt_da
     canvas.setFont("Helvetica-Bold", 20)
     canvas.drawString(170, height - 60, words.title.title())
     _key_values(canvas, 170, height - 85, _meta(label, words, fmt_date), "Helvetica", 9)
-    canvas.setFont("Helvetica-Bold", 9)
-    canvas.drawString(390, height - 85, words.bill_to)
-    canvas.setFont("Helvetica", 9)
-    canvas.drawString(390, height - 98, label["buyer_name"])
-    canvas.drawString(390, height - 110, label["buyer_address"])
+    _bill_to(canvas, 390, height - 85, label, words)
     return height - 185
 
 
@@ -300,6 +288,14 @@ def _header_fatura(canvas: Canvas, label, vendor: Vendor, words: _Words, fmt_dat
     for i, (key, value) in enumerate(_meta(label, words, fmt_date)):
         canvas.drawRightString(width - 40, height - 85 - i * 12, f"{key} : {value}")
     return height - 170
+
+
+def _bill_to(canvas: Canvas, x: float, y: float, label, words: _Words) -> None:
+    canvas.setFont("Helvetica-Bold", 9)
+    canvas.drawString(x, y, words.bill_to)
+    canvas.setFont("Helvetica", 9)
+    canvas.drawString(x, y - 13, label["buyer_name"])
+    canvas.drawString(x, y - 25, label["buyer_address"])
 
 
 _HEADERS = {"classic": _header_classic, "banner": _header_banner, "german": _header_german,
