@@ -104,7 +104,8 @@ def export_dataset(
     files = sorted(manifest.files) + ["manifest.json"]
     uploaded = upload_folder(folder, s3_prefix, files, client=s3_client) if upload and s3_prefix else []
     with workspace.session() as session:
-        record = Export(format=fmt, task=task, location=s3_prefix if uploaded else str(folder),
+        # The local folder; where an upload went is in the manifest (s3_prefix).
+        record = Export(format=fmt, task=task, location=str(folder),
                         fingerprint=manifest.fingerprint, manifest=manifest.to_json(), created_by=created_by)
         session.add(record)
         session.commit()
@@ -115,20 +116,7 @@ def export_dataset(
 
 
 def latest_export_folder(workspace: Workspace, fmt: str) -> Path | None:
+    """The local folder of the newest export in ``fmt`` (uploaded ones keep theirs too)."""
     with workspace.session() as session:
         record = session.exec(select(Export).where(Export.format == fmt).order_by(Export.id.desc())).first()
-    if record is None:
-        return None
-    location = Path(record.location)
-    if record.location.startswith("s3://"):
-        import json
-
-        task = record.task
-        manifest = json.loads(record.manifest)
-        schema_part = ""
-        for candidate in (workspace.root / "exports").glob(f"{fmt}-{task}*"):
-            if (candidate / "manifest.json").exists() and json.loads(
-                    (candidate / "manifest.json").read_text())["s3_prefix"] == manifest["s3_prefix"]:
-                return candidate
-        return workspace.root / "exports" / f"{fmt}-{task}{schema_part}"
-    return location
+    return None if record is None else Path(record.location)
