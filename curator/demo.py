@@ -39,6 +39,7 @@ class DemoReport:
     corpus: dict[str, Any] = field(default_factory=dict)
     ingest: dict[str, dict[str, Any]] = field(default_factory=dict)
     bootstrap: dict[str, dict[str, Any]] = field(default_factory=dict)
+    teacher: dict[str, Any] = field(default_factory=dict)
     triage: dict[str, Any] = field(default_factory=dict)
     splits: dict[str, Any] = field(default_factory=dict)
     exports: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -52,6 +53,7 @@ class DemoReport:
             "corpus": self.corpus,
             "ingest": self.ingest,
             "bootstrap": self.bootstrap,
+            "teacher": self.teacher,
             "triage": self.triage,
             "splits": self.splits,
             "exports": self.exports,
@@ -67,6 +69,8 @@ def run_demo(
     seed: int = 7,
     noise: float = 0.3,
     workers: int | None = None,
+    teacher: str | None = None,
+    teacher_budget_usd: float = 1.0,
     progress_factory=None,
 ) -> DemoReport:
     directory = Path(directory).resolve()
@@ -91,6 +95,7 @@ def run_demo(
             summary["accuracy"] = bootstrap_accuracy(workspace, load_mapping(mapping_name), corpus / "truth")["totals"]
             report.bootstrap[kind] = summary
             report.problems += result.problems
+        report.teacher = _teach(workspace, teacher, teacher_budget_usd, new_progress)
         report.triage = triage(workspace).to_dict()
         report.splits = assign_splits(workspace, group_by=GROUP_BY, seed=seed).to_dict()
         for kind, _, _, schema_name in CORPORA:
@@ -106,6 +111,29 @@ def run_demo(
     finally:
         workspace.close()
     return report
+
+
+def _teach(workspace, spec: str | None, budget: float, new_progress) -> dict[str, Any]:
+    """The teacher costs money, so the demo only asks one when told to (``--teacher``)."""
+    if not spec:
+        import boto3
+
+        has_credentials = boto3.Session().get_credentials() is not None
+        reason = ("no --teacher given (AWS credentials were found: run `curator demo --teacher "
+                  "bedrock:us.amazon.nova-premier-v1:0` to spend up to $1 filling the gaps)" if has_credentials else
+                  "no AWS credentials on this machine and no --teacher endpoint given; the gaps stay for review")
+        return {"skipped": reason}
+    from curator.cli.commands_teach import make_teacher
+    from curator.teach.annotate import annotate
+    from curator.teach.base import PRICES
+
+    model = make_teacher(spec)
+    results = {}
+    for _, _, _, schema_name in CORPORA:
+        report = annotate(workspace, model, schema_name=schema_name, mode="gaps", budget_usd=budget,
+                          price=PRICES.get(model.model), progress=new_progress())
+        results[schema_name] = report.to_dict()
+    return results
 
 
 def _ensure_corpus(out: Path, kind: str, n: int, seed: int, noise: float, progress: ProgressHook) -> dict[str, Any]:

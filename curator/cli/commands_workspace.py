@@ -92,11 +92,13 @@ def demo(
     n: Annotated[int, typer.Option("--n", min=1, help="Documents per corpus.")] = 40,
     seed: Annotated[int, typer.Option("--seed")] = 7,
     workers: Annotated[Optional[int], typer.Option("--workers", min=1)] = None,
+    teacher: Annotated[Optional[str], typer.Option("--teacher", help="Fill gaps with bedrock:<model> or openai:<url>#<model> (costs money; $1 budget).")] = None,
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Run the main job on the embedded default store: corpus, workspace, ingest; then summarise."""
     with rich_progress(not json_output) as progress_bar:
-        report = run_demo(directory, n=n, seed=seed, workers=workers, progress_factory=lambda: progress_bar)
+        report = run_demo(directory, n=n, seed=seed, workers=workers, teacher=teacher,
+                          progress_factory=lambda: progress_bar)
     if json_output:
         print_json(report.to_dict())
         return
@@ -140,9 +142,12 @@ def demo(
         f"  workspace: {report.workspace} — {counts['documents']} documents, {counts['pages']} pages, "
         f"by class {counts['by_class']}, {counts['quarantined']} in quarantine"
     )
-    console.print(
-        "  teacher: skipped (not part of this build yet; it will need AWS credentials or an OpenAI-compatible endpoint)"
-    )
+    if "skipped" in report.teacher:
+        console.print(f"  teacher: skipped: {report.teacher['skipped']}")
+    else:
+        for schema_name, taught in report.teacher.items():
+            console.print(f"  teacher {schema_name}: {taught['called']} documents asked, {taught['fields_filled']} "
+                          f"gaps filled, ${taught['cost_usd']:.4f}" + (" (budget reached)" if taught["stopped_by_budget"] else ""))
     command = f"{_this_command()} -w {report.workspace}"
     console.print(f"\nNext: [bold]{command} match list[/], [bold]{command} report bootstrap --mapping invoice-sap "
                   f"--truth {report.directory}/corpus/invoices/truth[/]")

@@ -242,3 +242,33 @@ class Export(SQLModel, table=True):
     manifest: str = Field(sa_column=Column(Text, nullable=False))
     created_by: str = Field(max_length=128)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+# -- teacher pre-annotation (issue #5) ------------------------------------------------------
+
+
+class TeacherCall(SQLModel, table=True):
+    """One paid question to a teacher model, kept so no document is ever paid for twice.
+
+    ``cache_key`` is the sha256 of (document hash, schema version, model, prompt version,
+    mode, fields asked): the same question is answered from here on every re-run.
+    """
+
+    __tablename__ = "teacher_call"
+
+    id: int | None = Field(default=None, primary_key=True)
+    cache_key: str = Field(max_length=64, unique=True)
+    document_sha256: str = Field(foreign_key="document.sha256", max_length=64, index=True)
+    model: str = Field(max_length=256)
+    prompt_version: str = Field(max_length=32)
+    mode: str = Field(max_length=16)
+    status: str = Field(max_length=16, index=True)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms: int = 0
+    attempts: int = 1
+    answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    raw: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())

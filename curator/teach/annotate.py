@@ -1,0 +1,298 @@
+"""The ``annotate`` stage: ask a teacher model for what the ERP lacks, or to check it all.
+
+- ``gaps``: only the fields the label has no value for; the known ones go along as context.
+- ``verify``: every field; each disagreement with the ERP becomes a conflict that keeps both
+  candidate values, each agreement raises the field's confidence.
+
+Every answer is stored under (document hash, schema version, model, prompt version, mode,
+fields asked) before it is merged, one document at a time: a crash or Ctrl-C loses nothing
+and a re-run never pays twice for a finished document. Throttling backs off and retries;
+server errors retry; an answer that is not valid JSON gets one repair try, then the
+quarantine; the rest of the batch goes on. ``budget_usd`` stops cleanly when reached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import col, select
+
+from curator.erp.accuracy import flatten, same_value
+from curator.erp.paths import gaps as schema_gaps
+from curator.progress import ProgressHook, SilentProgress
+from curator.quarantine import quarantine
+from curator.schemas import builtin_schema
+from curator.store.models import Label, LabelEvent, LabelStatus, Page, TeacherCall, utcnow
+from curator.teach.base import UNKNOWN_PRICE, Price, Teacher, TeacherAnswer, TeacherError
+from curator.teach.prompt import PROMPT_VERSION, instruction, requested_schema
+from curator.workspace import Workspace
+
+STAGE = "teach"
+TEACHER_CONFIDENCE = 0.7
+AGREED_CONFIDENCE = 0.98
+CONFLICT_CONFIDENCE = 0.3
+# The AWS Nova W-2 post's figure for one page: what --estimate assumes per page and answer.
+INPUT_TOKENS_PER_PAGE = 1_895
+OUTPUT_TOKENS_PER_DOCUMENT = 411
+OPEN = (LabelStatus.DRAFT, LabelStatus.PRE_ANNOTATED, LabelStatus.NEEDS_REVIEW, LabelStatus.AUTO_ACCEPTED)
+
+
+@dataclass
+class AnnotateReport:
+    model: str
+    mode: str
+    documents: int = 0
+    called: int = 0
+    from_cache: int = 0
+    failed: int = 0
+    fields_filled: int = 0
+    agreements: int = 0
+    conflicts: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    retries: int = 0
+    stopped_by_budget: bool = False
+    estimate: dict[str, Any] | None = None
+    seconds: float = 0.0
+    problems: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["cost_usd"] = round(self.cost_usd, 6)
+        data["seconds"] = round(self.seconds, 2)
+        return data
+
+
+@dataclass
+class _Task:
+    label_id: int
+    document: str
+    pages: list[Path]
+    wanted: list[str] | None
+    known: dict[str, Any]
+    cache_key: str
+
+
+def _plan(workspace: Workspace, schema_name: str, schema: dict, model: str, mode: str) -> list[_Task]:
+    tasks = []
+    with workspace.session() as session:
+        labels = session.exec(select(Label).where(Label.schema_name == schema_name, col(Label.status).in_(OPEN))
+                              .order_by(Label.document_sha256)).all()
+        for label in labels:
+            fields = json.loads(label.fields)
+            wanted = sorted({g.split(".")[0].split("[")[0] for g in json.loads(label.gaps)}) if mode == "gaps" else None
+            if mode == "gaps" and not wanted:
+                continue
+            known = {path: entry["value"] for path, entry in fields.items() if entry.get("value") is not None}
+            pages = [workspace.blobs.path(key) for key in session.exec(
+                select(Page.blob_key).where(Page.document_sha256 == label.document_sha256).order_by(Page.index))]
+            key = hashlib.sha256(json.dumps([label.document_sha256, schema.get("$id"), model, PROMPT_VERSION, mode,
+                                             wanted], sort_keys=True).encode()).hexdigest()
+            tasks.append(_Task(label.id, label.document_sha256, pages, wanted, known, key))
+    return tasks
+
+
+def annotate(
+    workspace: Workspace,
+    teacher: Teacher,
+    *,
+    schema_name: str,
+    mode: str = "gaps",
+    concurrency: int = 4,
+    budget_usd: float | None = None,
+    price: Price | None = None,
+    estimate_only: bool = False,
+    max_attempts: int = 6,
+    backoff_seconds: float = 0.5,
+    progress: ProgressHook | None = None,
+) -> AnnotateReport:
+    if mode not in ("gaps", "verify"):
+        raise ValueError("mode must be gaps or verify")
+    started = time.perf_counter()
+    schema = builtin_schema(schema_name)
+    price = price or UNKNOWN_PRICE
+    report = AnnotateReport(model=teacher.model, mode=mode)
+    tasks = _plan(workspace, schema_name, schema, teacher.model, mode)
+    report.documents = len(tasks)
+    with workspace.session() as session:
+        done = {c.cache_key: c for c in session.exec(select(TeacherCall).where(
+            col(TeacherCall.cache_key).in_([t.cache_key for t in tasks]), TeacherCall.status == "ok"))} if tasks else {}
+    pending = [t for t in tasks if t.cache_key not in done]
+    if estimate_only:
+        pages = sum(len(t.pages) for t in pending)
+        input_tokens = pages * INPUT_TOKENS_PER_PAGE
+        output_tokens = len(pending) * OUTPUT_TOKENS_PER_DOCUMENT
+        report.estimate = {"documents": len(pending), "pages": pages, "input_tokens": input_tokens,
+                           "output_tokens": output_tokens, "usd": round(price.cost(input_tokens, output_tokens), 4),
+                           "already_answered": len(tasks) - len(pending)}
+        report.seconds = time.perf_counter() - started
+        return report
+    progress = progress or SilentProgress()
+    progress.start(len(tasks), f"annotate {teacher.model}")
+    for task in tasks:  # answers paid for earlier are merged again (idempotent), never re-asked
+        if task.cache_key in done:
+            report.from_cache += 1
+            _merge(workspace, task, json.loads(done[task.cache_key].answer), teacher.model, mode, schema, report)
+            progress.advance()
+
+    lock = threading.Lock()
+    spent = 0.0
+    per_document = price.cost(INPUT_TOKENS_PER_PAGE, OUTPUT_TOKENS_PER_DOCUMENT)
+    futures: dict[Future, _Task] = {}
+    queue = list(pending)
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        try:
+            while queue or futures:
+                while queue and len(futures) < concurrency:
+                    if budget_usd is not None and spent + per_document * (len(futures) + 1) > budget_usd:
+                        report.stopped_by_budget = True
+                        queue.clear()
+                        break
+                    task = queue.pop(0)
+                    futures[pool.submit(_ask, teacher, task, schema, mode, max_attempts, backoff_seconds)] = task
+                if not futures:
+                    break
+                finished, _ = wait(list(futures), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    task = futures.pop(future)
+                    outcome, attempts, latency = future.result()
+                    with lock:
+                        spent += _record(workspace, task, outcome, attempts, latency, teacher.model, mode, price,
+                                         schema, report)
+                    progress.advance()
+        except KeyboardInterrupt:
+            for future in futures:
+                future.cancel()
+            raise
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _ask(teacher: Teacher, task: _Task, schema: dict, mode: str, max_attempts: int,
+         backoff: float) -> tuple[TeacherAnswer | TeacherError, int, int]:
+    wanted_schema = requested_schema(schema, task.wanted)
+    text = instruction(schema, task.known, mode)
+    repaired = False
+    started = time.perf_counter()
+    for attempt in range(1, max_attempts + 1):
+        try:
+            answer = teacher.extract(task.pages, wanted_schema, task.known, text)
+            return answer, attempt, int((time.perf_counter() - started) * 1000)
+        except TeacherError as error:
+            last = error
+            if error.kind == "invalid" and not repaired:
+                repaired = True
+                text = instruction(schema, task.known, mode) + (
+                    "\nYour previous answer could not be read as JSON. Answer again, with the tool only.")
+                continue
+            if error.kind in ("throttled", "server") and attempt < max_attempts:
+                # Exponential back-off with jitter: concurrent workers spread out instead of
+                # hitting the throttle again together.
+                time.sleep(min(30.0, backoff * 2 ** (attempt - 1)) * (0.5 + random.random()))
+                continue
+            return error, attempt, int((time.perf_counter() - started) * 1000)
+    return last, max_attempts, int((time.perf_counter() - started) * 1000)
+
+
+def _record(workspace, task: _Task, outcome, attempts: int, latency: int, model: str, mode: str, price: Price,
+            schema: dict, report: AnnotateReport) -> float:
+    report.retries += attempts - 1
+    with workspace.session() as session:
+        if isinstance(outcome, TeacherError):
+            report.failed += 1
+            session.add(TeacherCall(cache_key=f"{task.cache_key[:48]}-{int(time.time() * 1000) % 10**15:015d}",
+                                    document_sha256=task.document, model=model, prompt_version=PROMPT_VERSION,
+                                    mode=mode, status="failed", attempts=attempts, latency_ms=latency,
+                                    raw=outcome.raw or None, error=f"{outcome.kind}: {outcome}"))
+            quarantine(session, stage=STAGE, source_uri=f"document:{task.document}", file_name=task.document[:12],
+                       reason=f"teacher_{outcome.kind}", detail=str(outcome))
+            session.commit()
+            report.problems.append({"document": task.document, "reason": outcome.kind, "detail": str(outcome)})
+            return 0.0
+        cost = price.cost(outcome.input_tokens, outcome.output_tokens)
+        session.add(TeacherCall(cache_key=task.cache_key, document_sha256=task.document, model=model,
+                                prompt_version=PROMPT_VERSION, mode=mode, status="ok",
+                                input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens,
+                                cost_usd=cost, latency_ms=latency, attempts=attempts,
+                                answer=json.dumps(outcome.values, ensure_ascii=False), raw=outcome.raw))
+        session.commit()
+    report.called += 1
+    report.input_tokens += outcome.input_tokens
+    report.output_tokens += outcome.output_tokens
+    report.cost_usd += cost
+    _merge(workspace, task, outcome.values, model, mode, schema, report)
+    return cost
+
+
+def _merge(workspace, task: _Task, answer: dict[str, Any], model: str, mode: str, schema: dict,
+           report: AnnotateReport) -> None:
+    """Put the teacher's values into the label: fill gaps, mark agreements and conflicts."""
+    now = utcnow().isoformat()
+    with workspace.session() as session:
+        label = session.get(Label, task.label_id)
+        fields = json.loads(label.fields)
+        gap_set = set(json.loads(label.gaps))
+        events = []
+        changed = False
+        wanted_tops = set(task.wanted) if task.wanted is not None else None
+        for path, value in flatten(answer).items():
+            top = path.split(".")[0].split("[")[0]
+            if wanted_tops is not None and top not in wanted_tops:
+                continue
+            current = fields.get(path)
+            teacher_entry = {"value": value, "source": "teacher", "agent": model, "confidence": TEACHER_CONFIDENCE,
+                             "at": now}
+            if current is None:
+                if not _is_gap(path, gap_set):
+                    continue
+                fields[path] = teacher_entry
+                report.fields_filled += 1
+                events.append((path, None, value, "teacher", "filled a gap"))
+            elif current.get("source") in ("erp", "rule") and mode == "verify":
+                if same_value(current["value"], value):
+                    if model not in current.get("agreed_by", []):
+                        current["agreed_by"] = sorted(set(current.get("agreed_by", [])) | {model})
+                        current["confidence"] = AGREED_CONFIDENCE
+                        report.agreements += 1
+                        changed = True
+                elif not current.get("conflict"):
+                    current["conflict"] = True
+                    current["confidence"] = CONFLICT_CONFIDENCE
+                    current["candidates"] = [
+                        {"value": current["value"], "source": current["source"], "agent": current.get("agent")},
+                        {"value": value, "source": "teacher", "agent": model},
+                    ]
+                    report.conflicts += 1
+                    events.append((path, current["value"], value, "teacher", "conflict with the ERP value"))
+        if events or changed:
+            label.fields = json.dumps(fields, sort_keys=True, ensure_ascii=False)
+            label.gaps = json.dumps(schema_gaps(schema, fields))
+            if any(entry.get("conflict") for entry in fields.values()):
+                label.status = LabelStatus.NEEDS_REVIEW
+            label.version += 1
+            label.updated_at = utcnow()
+            session.add(label)
+            for path, old, new, source, reason in events:
+                session.add(LabelEvent(label_id=label.id, field=path, old=_dump(old), new=_dump(new), source=source,
+                                       agent=model, reason=reason))
+            session.commit()
+
+
+def _is_gap(path: str, gaps: set[str]) -> bool:
+    if path in gaps:
+        return True
+    parts = path.replace("[", ".[").split(".")
+    return any(".".join(parts[:i]).replace(".[", "[") in gaps for i in range(1, len(parts)))
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)

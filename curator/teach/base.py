@@ -1,0 +1,58 @@
+"""The small interface every teacher implements, and the errors it may raise.
+
+>>> answer = teacher.extract(pages, schema, known={"invoice_number": "RE-2019-00042"})
+>>> answer.values["due_date"], answer.input_tokens
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Price:
+    """US dollars per 1,000 tokens."""
+
+    input_per_1k: float
+    output_per_1k: float
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        return input_tokens / 1000 * self.input_per_1k + output_tokens / 1000 * self.output_per_1k
+
+
+# On-demand prices per 1,000 tokens (us-east-1); override with --price IN,OUT.
+PRICES = {
+    "us.amazon.nova-premier-v1:0": Price(0.0025, 0.0125),
+    "amazon.nova-premier-v1:0": Price(0.0025, 0.0125),
+    "us.amazon.nova-pro-v1:0": Price(0.0008, 0.0032),
+    "us.amazon.nova-lite-v1:0": Price(0.00006, 0.00024),
+}
+UNKNOWN_PRICE = Price(0.0, 0.0)
+
+
+@dataclass
+class TeacherAnswer:
+    values: dict[str, Any]
+    confidences: dict[str, float] = field(default_factory=dict)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    raw: str = ""
+
+
+class TeacherError(Exception):
+    """``kind``: throttled and server are retried; invalid gets one repair try; refused is final."""
+
+    def __init__(self, kind: str, message: str, raw: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.raw = raw
+
+
+class Teacher(Protocol):
+    model: str
+
+    def extract(self, pages: Sequence[Path], schema: Mapping[str, Any], known: Mapping[str, Any],
+                instruction: str) -> TeacherAnswer: ...

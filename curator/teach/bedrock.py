@@ -1,0 +1,86 @@
+"""Amazon Bedrock Converse as the teacher (default: Nova Premier).
+
+Page images as image blocks, media first then text, the wanted fields as a tool's
+``inputSchema`` with ``toolChoice`` forcing that tool (Nova decodes under the schema),
+temperature 0. Token usage comes back with every answer and is recorded for cost.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+
+from curator.teach.base import TeacherAnswer, TeacherError
+from curator.teach.prompt import page_bytes
+
+TOOL = "emit_fields"
+THROTTLED = {"ThrottlingException", "ServiceQuotaExceededException", "TooManyRequestsException"}
+SERVER = {"InternalServerException", "ServiceUnavailableException", "ModelTimeoutException",
+          "ModelNotReadyException", "ModelErrorException"}
+
+
+class BedrockConverseTeacher:
+    def __init__(self, model: str = "us.amazon.nova-premier-v1:0", client: Any | None = None,
+                 max_tokens: int = 4096) -> None:
+        self.model = model
+        self.max_tokens = max_tokens
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            # Retries are ours (adaptive, with the cache in between): botocore's off.
+            self._client = boto3.client("bedrock-runtime", config=Config(retries={"max_attempts": 1},
+                                                                         read_timeout=300))
+        return self._client
+
+    def request(self, pages: Sequence[Path], schema: Mapping[str, Any], instruction: str) -> dict[str, Any]:
+        content: list[dict[str, Any]] = [{"image": {"format": "png", "source": {"bytes": page_bytes(p)}}}
+                                         for p in pages]
+        content.append({"text": instruction})
+        return {
+            "modelId": self.model,
+            "messages": [{"role": "user", "content": content}],
+            "system": [{"text": "You read business documents and report their fields through the tool."}],
+            "toolConfig": {
+                "tools": [{"toolSpec": {"name": TOOL, "description": "Report the fields read from the document.",
+                                        "inputSchema": {"json": dict(schema)}}}],
+                "toolChoice": {"tool": {"name": TOOL}},
+            },
+            "inferenceConfig": {"temperature": 0.0, "maxTokens": self.max_tokens},
+        }
+
+    def extract(self, pages: Sequence[Path], schema: Mapping[str, Any], known: Mapping[str, Any],
+                instruction: str) -> TeacherAnswer:
+        try:
+            response = self.client.converse(**self.request(pages, schema, instruction))
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            message = exc.response.get("Error", {}).get("Message", str(exc))
+            kind = "throttled" if code in THROTTLED else "server" if code in SERVER else "refused"
+            raise TeacherError(kind, f"Bedrock {code}: {message}") from exc
+        except (EndpointConnectionError, ReadTimeoutError) as exc:
+            raise TeacherError("server", f"cannot reach Bedrock: {exc}") from exc
+        usage = response.get("usage", {})
+        blocks = response.get("output", {}).get("message", {}).get("content", [])
+        raw = json.dumps(blocks, ensure_ascii=False, default=str)[:20000]
+        for block in blocks:
+            if "toolUse" in block and isinstance(block["toolUse"].get("input"), dict):
+                return TeacherAnswer(values=block["toolUse"]["input"], input_tokens=usage.get("inputTokens", 0),
+                                     output_tokens=usage.get("outputTokens", 0), raw=raw)
+        text = " ".join(b.get("text", "") for b in blocks)
+        try:
+            values = json.loads(text)
+            if isinstance(values, dict):
+                return TeacherAnswer(values=values, input_tokens=usage.get("inputTokens", 0),
+                                     output_tokens=usage.get("outputTokens", 0), raw=raw)
+        except json.JSONDecodeError:
+            pass
+        raise TeacherError("invalid", "the answer has no tool call and is not a JSON object", raw=raw)

@@ -1,0 +1,74 @@
+"""Any OpenAI-compatible chat endpoint as the teacher (vLLM serving Qwen2.5-VL, ...).
+
+Asks for JSON-schema constrained output (``response_format: json_schema``); a server that
+does not support it is asked again with ``json_object``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from curator.teach.base import TeacherAnswer, TeacherError
+from curator.teach.prompt import page_bytes
+
+
+class OpenAICompatibleTeacher:
+    def __init__(self, url: str, model: str, api_key: str | None = None, timeout: float = 300.0) -> None:
+        self.url = url.rstrip("/")
+        self.model = model
+        self.api_key = api_key
+        self.timeout = timeout
+        self.schema_mode = True  # falls back to json_object once a server refuses json_schema
+
+    def _body(self, pages: Sequence[Path], schema: Mapping[str, Any], instruction: str) -> dict[str, Any]:
+        content: list[dict[str, Any]] = [
+            {"type": "image_url",
+             "image_url": {"url": "data:image/png;base64," + base64.b64encode(page_bytes(p)).decode()}}
+            for p in pages
+        ]
+        content.append({"type": "text", "text": instruction + "\nAnswer with one JSON object only."})
+        response_format: dict[str, Any] = (
+            {"type": "json_schema", "json_schema": {"name": "fields", "schema": dict(schema)}}
+            if self.schema_mode else {"type": "json_object"})
+        return {"model": self.model, "temperature": 0, "response_format": response_format,
+                "messages": [{"role": "user", "content": content}]}
+
+    def extract(self, pages: Sequence[Path], schema: Mapping[str, Any], known: Mapping[str, Any],
+                instruction: str) -> TeacherAnswer:
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        try:
+            response = requests.post(f"{self.url}/chat/completions", json=self._body(pages, schema, instruction),
+                                     headers=headers, timeout=self.timeout)
+            if response.status_code == 400 and self.schema_mode and "response_format" in response.text:
+                self.schema_mode = False
+                response = requests.post(f"{self.url}/chat/completions",
+                                         json=self._body(pages, schema, instruction), headers=headers,
+                                         timeout=self.timeout)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TeacherError("server", f"cannot reach {self.url}: {exc}") from exc
+        if response.status_code == 429:
+            raise TeacherError("throttled", f"HTTP 429 from {self.url}")
+        if response.status_code >= 500:
+            raise TeacherError("server", f"HTTP {response.status_code} from {self.url}")
+        if response.status_code >= 400:
+            raise TeacherError("refused", f"HTTP {response.status_code} from {self.url}: {response.text[:200]}")
+        try:
+            body = response.json()
+            text = body["choices"][0]["message"]["content"]
+            usage = body.get("usage", {})
+        except (ValueError, KeyError, IndexError) as exc:
+            raise TeacherError("invalid", f"not an OpenAI chat answer: {exc}", raw=response.text[:2000]) from exc
+        try:
+            values = json.loads(text)
+        except (TypeError, json.JSONDecodeError):
+            raise TeacherError("invalid", "the answer is not JSON", raw=str(text)[:2000]) from None
+        if not isinstance(values, dict):
+            raise TeacherError("invalid", "the answer is not a JSON object", raw=str(text)[:2000])
+        return TeacherAnswer(values=values, input_tokens=usage.get("prompt_tokens", 0),
+                             output_tokens=usage.get("completion_tokens", 0), raw=str(text)[:20000])

@@ -1,0 +1,52 @@
+"""What the teacher is asked: the schema of the fields wanted, the known values as context,
+per-field hints, and page images within the request limits."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from curator.imaging import fit_to_pixels
+
+PROMPT_VERSION = "t1"
+# Bedrock takes about 3.75 MiB of raw bytes per image; 2 MP of PNG stays well below it.
+MAX_IMAGE_PIXELS = 2_000_000
+MAX_IMAGE_BYTES = int(3.75 * 1024 * 1024)
+
+
+def requested_schema(schema: Mapping[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    """The target schema cut down to the top-level fields asked for (all when None)."""
+    result = copy.deepcopy(dict(schema))
+    for key in ("$schema", "$id", "x-document-class"):
+        result.pop(key, None)
+    if fields is not None:
+        tops = {f.split(".")[0].split("[")[0] for f in fields}
+        result["properties"] = {k: v for k, v in result["properties"].items() if k in tops}
+        result["required"] = sorted(result["properties"])
+    return result
+
+
+def instruction(schema: Mapping[str, Any], known: Mapping[str, Any], mode: str) -> str:
+    lines = [f"Read this {schema.get('title', 'document')} and fill every field of the emit_fields tool "
+             "exactly as printed; use null where the document does not show a value."]
+    if known and mode == "gaps":
+        lines.append("These values are already known from the company's records (use them as context, "
+                     "do not repeat them): " + json.dumps(known, sort_keys=True, ensure_ascii=False))
+    return "\n".join(lines)
+
+
+def page_bytes(path: Path) -> bytes:
+    with Image.open(path) as image:
+        image.load()
+        fitted = fit_to_pixels(image, MAX_IMAGE_PIXELS)
+        if fitted is image and path.stat().st_size <= MAX_IMAGE_BYTES:
+            return path.read_bytes()
+        buffer = io.BytesIO()
+        fitted.save(buffer, format="PNG")
+        return buffer.getvalue()

@@ -1,0 +1,281 @@
+"""Teacher pre-annotation: Bedrock Converse through botocore's Stubber (every request checked
+against the real API model) and an OpenAI-compatible endpoint served by the test."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from connectors.documents import FolderSource
+from curator.catalog import quarantined
+from curator.cli import app
+from curator.erp.bootstrap import bootstrap
+from curator.erp.mapping import load_mapping
+from curator.erp.paths import build_target
+from curator.ingest.documents import ingest_documents
+from curator.schemas import builtin_schema
+from curator.store.models import Label, TeacherCall
+from curator.teach.annotate import annotate
+from curator.teach.base import Price
+from curator.teach.bedrock import BedrockConverseTeacher
+from curator.teach.openai_compat import OpenAICompatibleTeacher
+from curator.workspace import Workspace, init_workspace, open_workspace
+
+MODEL = "us.amazon.nova-premier-v1:0"
+GAP_ANSWER = {"discount": None, "due_date": "2019-04-30",
+              "line_items": [{"description": "Cable ties 300mm", "quantity": 6.0, "unit_price": 5.99, "amount": 35.94}]}
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory, small_corpora) -> Path:
+    root = tmp_path_factory.mktemp("teach") / "ws"
+    ws = init_workspace(root)
+    ws.config.ingest.workers = 1
+    ingest_documents(ws, FolderSource(small_corpora["invoices"] / "documents"), document_class="invoice")
+    bootstrap(ws, load_mapping("invoice-sap"), erp_dir=small_corpora["invoices"] / "erp")
+    ws.close()
+    return root
+
+
+@pytest.fixture
+def ws(prepared, tmp_path) -> Workspace:
+    shutil.copytree(prepared, tmp_path / "ws")
+    workspace = open_workspace(tmp_path / "ws")
+    yield workspace
+    workspace.close()
+
+
+def _labels(ws) -> list[Label]:
+    with ws.session() as session:
+        return list(session.exec(select(Label).order_by(Label.document_sha256)))
+
+
+def _converse_response(values: dict, input_tokens: int = 1895, output_tokens: int = 411) -> dict:
+    return {"output": {"message": {"role": "assistant", "content": [
+                {"toolUse": {"toolUseId": "tooluse_1", "name": "emit_fields", "input": values}}]}},
+            "stopReason": "tool_use",
+            "usage": {"inputTokens": input_tokens, "outputTokens": output_tokens,
+                      "totalTokens": input_tokens + output_tokens},
+            "metrics": {"latencyMs": 900}}
+
+
+def _text_response(text: str) -> dict:
+    return {"output": {"message": {"role": "assistant", "content": [{"text": text}]}}, "stopReason": "end_turn",
+            "usage": {"inputTokens": 10, "outputTokens": 5, "totalTokens": 15}, "metrics": {"latencyMs": 10}}
+
+
+def _stubbed(script: list) -> tuple[BedrockConverseTeacher, Stubber]:
+    client = boto3.client("bedrock-runtime", region_name="us-east-1", aws_access_key_id="test",
+                          aws_secret_access_key="test")
+    stubber = Stubber(client)
+    for step in script:
+        if isinstance(step, tuple):
+            code, status = step
+            stubber.add_client_error("converse", service_error_code=code, service_message=f"{code} for the test",
+                                     http_status_code=status)
+        else:
+            stubber.add_response("converse", step)
+    stubber.activate()
+    return BedrockConverseTeacher(model=MODEL, client=client), stubber
+
+
+def test_gaps_are_filled_recorded_and_never_paid_twice(ws):
+    labels = _labels(ws)
+    price = Price(0.0025, 0.0125)
+    teacher, stubber = _stubbed([_converse_response(GAP_ANSWER) for _ in labels])
+    report = annotate(ws, teacher, schema_name="invoice", mode="gaps", concurrency=1, price=price)
+    stubber.assert_no_pending_responses()
+    assert report.called == len(labels) and report.failed == 0
+    assert report.cost_usd == pytest.approx(len(labels) * price.cost(1895, 411))
+    fields = json.loads(_labels(ws)[0].fields)
+    assert fields["due_date"]["value"] == "2019-04-30" and fields["due_date"]["source"] == "teacher"
+    assert fields["due_date"]["agent"] == MODEL
+    assert fields["line_items[0].description"]["value"] == "Cable ties 300mm"
+    assert fields["invoice_number"]["source"] == "erp"  # known values are context, not overwritten
+    assert "due_date" not in json.loads(_labels(ws)[0].gaps)
+    with ws.session() as session:
+        calls = session.exec(select(TeacherCall)).all()
+    assert len(calls) == len(labels) and all(c.input_tokens == 1895 and c.status == "ok" for c in calls)
+    # A second run asks nothing: a stub with no answers would fail on any call.
+    silent, silent_stub = _stubbed([])
+    again = annotate(ws, silent, schema_name="invoice", mode="gaps", concurrency=1, price=price)
+    assert again.called == 0 and again.documents == 0  # the gaps are filled
+
+
+def test_resume_after_interruption_pays_only_for_the_rest(ws):
+    labels = _labels(ws)
+    price = Price(0.0025, 0.0125)
+    # First run dies after 3 answers (the 4th call raises something unexpected).
+    teacher, _ = _stubbed([_converse_response(GAP_ANSWER) for _ in range(3)])
+    with pytest.raises(Exception):
+        annotate(ws, teacher, schema_name="invoice", concurrency=1, price=price)
+    with ws.session() as session:
+        assert len(session.exec(select(TeacherCall)).all()) == 3
+    rest, stub = _stubbed([_converse_response(GAP_ANSWER) for _ in range(len(labels) - 3)])
+    report = annotate(ws, rest, schema_name="invoice", concurrency=1, price=price)
+    stub.assert_no_pending_responses()
+    assert report.called == len(labels) - 3
+
+
+def test_throttling_backs_off_and_retries(ws):
+    labels = _labels(ws)
+    script = [("ThrottlingException", 429), ("ServiceUnavailableException", 503)]
+    script += [_converse_response(GAP_ANSWER) for _ in labels]
+    teacher, stubber = _stubbed(script)
+    report = annotate(ws, teacher, schema_name="invoice", concurrency=1, backoff_seconds=0.01)
+    stubber.assert_no_pending_responses()
+    assert report.called == len(labels) and report.retries == 2 and report.failed == 0
+
+
+def test_refused_and_malformed_answers_are_quarantined_and_the_rest_goes_on(ws):
+    labels = _labels(ws)
+    script = [("ValidationException", 400), _text_response("Sure! Here are the fields: due date April"),
+              _text_response("still not JSON")]
+    script += [_converse_response(GAP_ANSWER) for _ in labels[2:]]
+    teacher, stubber = _stubbed(script)
+    report = annotate(ws, teacher, schema_name="invoice", concurrency=1, backoff_seconds=0.01)
+    stubber.assert_no_pending_responses()
+    assert [p["reason"] for p in report.problems] == ["refused", "invalid"]
+    assert report.called == len(labels) - 2
+    entries = {e.reason for e in quarantined(ws, "teach")}
+    assert entries == {"teacher_refused", "teacher_invalid"}
+    untouched = json.loads(_labels(ws)[0].fields)
+    assert "due_date" not in untouched
+
+
+def test_verify_mode_keeps_both_values_of_a_conflict(ws):
+    labels = _labels(ws)
+    schema = builtin_schema("invoice")
+    answers = []
+    for label in labels:
+        target = build_target(schema, {p: e["value"] for p, e in json.loads(label.fields).items()})
+        target["total"] = (target["total"] or 0) + 100.0  # the teacher reads another total
+        answers.append(_converse_response(target))
+    teacher, stubber = _stubbed(answers)
+    report = annotate(ws, teacher, schema_name="invoice", mode="verify", concurrency=1)
+    stubber.assert_no_pending_responses()
+    assert report.conflicts == len(labels) and report.agreements > len(labels)
+    label = _labels(ws)[0]
+    total = json.loads(label.fields)["total"]
+    assert total["conflict"] is True and [c["source"] for c in total["candidates"]] == ["erp", "teacher"]
+    assert total["candidates"][1]["value"] == total["candidates"][0]["value"] + 100.0
+    assert json.loads(label.fields)["invoice_number"]["agreed_by"] == [MODEL]
+    assert label.status == "needs_review"
+
+
+class _FakeChat:
+    """An OpenAI-compatible /chat/completions endpoint with latency and injected errors."""
+
+    def __init__(self, latency: float = 0.05) -> None:
+        self.latency = latency
+        self.fail_next: list[int] = []
+        self.refuse_json_schema = True
+        self.bodies: list[dict] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                fake.bodies.append(body)
+                time.sleep(fake.latency)
+                if fake.fail_next:
+                    status = fake.fail_next.pop(0)
+                    return self._send(status, {"error": {"message": "injected"}})
+                if fake.refuse_json_schema and body["response_format"]["type"] == "json_schema":
+                    return self._send(400, {"error": {"message": "response_format json_schema is not supported"}})
+                content = json.dumps(GAP_ANSWER)
+                self._send(200, {"choices": [{"message": {"role": "assistant", "content": content}}],
+                                 "usage": {"prompt_tokens": 1200, "completion_tokens": 200}})
+
+            def _send(self, status, payload):
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_openai_compatible_teacher_with_latency_errors_and_fallback(ws):
+    labels = _labels(ws)
+    chat = _FakeChat()
+    chat.fail_next = [429, 500]
+    try:
+        teacher = OpenAICompatibleTeacher(chat.url, "qwen2.5-vl-7b")
+        report = annotate(ws, teacher, schema_name="invoice", concurrency=4, backoff_seconds=0.01)
+    finally:
+        chat.close()
+    assert report.called == len(labels) and report.failed == 0 and report.retries >= 1
+    assert report.input_tokens == 1200 * len(labels)
+    assert teacher.schema_mode is False  # fell back to json_object after the 400
+    image = chat.bodies[-1]["messages"][0]["content"][0]
+    assert image["type"] == "image_url" and image["image_url"]["url"].startswith("data:image/png;base64,")
+    assert json.loads(_labels(ws)[0].fields)["due_date"]["source"] == "teacher"
+
+
+def test_budget_stops_cleanly(ws):
+    chat = _FakeChat(latency=0.0)
+    chat.refuse_json_schema = False
+    try:
+        report = annotate(ws, OpenAICompatibleTeacher(chat.url, "m"), schema_name="invoice", concurrency=1,
+                          budget_usd=5.0, price=Price(1.0, 1.0))
+    finally:
+        chat.close()
+    # Each answer costs 1.4 USD here; a document is only started while the money spent plus
+    # the estimate for it (1,895 + 411 tokens = 2.306 USD) stays within the budget.
+    assert report.stopped_by_budget and report.called == 2
+    assert report.cost_usd == pytest.approx(2.8) and report.cost_usd <= 5.0
+
+
+def test_estimate_sends_nothing(ws):
+    runner = CliRunner()
+    result = runner.invoke(app, ["-w", str(ws.root), "annotate", "--teacher", "openai:http://127.0.0.1:9/v1#m",
+                                 "--estimate", "--price", "0.0025,0.0125", "--json"])
+    assert result.exit_code == 0, result.output
+    estimate = json.loads(result.stdout)["estimate"]
+    assert estimate["documents"] == len(_labels(ws)) and estimate["input_tokens"] == 1895 * estimate["pages"]
+    assert estimate["usd"] > 0
+    bad = runner.invoke(app, ["-w", str(ws.root), "annotate", "--teacher", "gpt5"])
+    assert bad.exit_code == 2 and "bedrock:<model>" in bad.output
+
+
+def test_demo_teacher_step(ws, monkeypatch):
+    from curator.demo import _teach
+    from curator.progress import SilentProgress
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY", raising=False)
+    skipped = _teach(ws, None, 1.0, SilentProgress)
+    assert "no AWS credentials" in skipped["skipped"]
+    chat = _FakeChat(latency=0.0)
+    chat.refuse_json_schema = False
+    try:
+        taught = _teach(ws, f"openai:{chat.url}#qwen", 1.0, SilentProgress)
+    finally:
+        chat.close()
+    assert taught["invoice"]["called"] == len(_labels(ws)) and taught["invoice"]["fields_filled"] > 0
+    assert taught["w2"]["documents"] == 0
