@@ -26,7 +26,8 @@ class OpenAICompatibleTeacher:
         self.timeout = timeout
         self.schema_mode = True  # falls back to json_object once a server refuses json_schema
 
-    def _body(self, pages: Sequence[Path], schema: Mapping[str, Any], instruction: str) -> dict[str, Any]:
+    def _body(self, pages: Sequence[Path], schema: Mapping[str, Any], instruction: str,
+              schema_mode: bool) -> dict[str, Any]:
         content: list[dict[str, Any]] = [
             {"type": "image_url",
              "image_url": {"url": "data:image/png;base64," + base64.b64encode(page_bytes(p)).decode()}}
@@ -35,20 +36,24 @@ class OpenAICompatibleTeacher:
         content.append({"type": "text", "text": instruction + "\nAnswer with one JSON object only."})
         response_format: dict[str, Any] = (
             {"type": "json_schema", "json_schema": {"name": "fields", "schema": dict(schema)}}
-            if self.schema_mode else {"type": "json_object"})
+            if schema_mode else {"type": "json_object"})
         return {"model": self.model, "temperature": 0, "response_format": response_format,
                 "messages": [{"role": "user", "content": content}]}
 
     def extract(self, pages: Sequence[Path], schema: Mapping[str, Any], known: Mapping[str, Any],
                 instruction: str) -> TeacherAnswer:
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        # Decided per request, not from the shared flag: with several threads, another one
+        # may already have switched the flag while this request still asked for json_schema.
+        schema_mode = self.schema_mode
         try:
-            response = requests.post(f"{self.url}/chat/completions", json=self._body(pages, schema, instruction),
+            response = requests.post(f"{self.url}/chat/completions",
+                                     json=self._body(pages, schema, instruction, schema_mode),
                                      headers=headers, timeout=self.timeout)
-            if response.status_code == 400 and self.schema_mode and "response_format" in response.text:
+            if response.status_code == 400 and schema_mode and "response_format" in response.text:
                 self.schema_mode = False
                 response = requests.post(f"{self.url}/chat/completions",
-                                         json=self._body(pages, schema, instruction), headers=headers,
+                                         json=self._body(pages, schema, instruction, False), headers=headers,
                                          timeout=self.timeout)
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise TeacherError("server", f"cannot reach {self.url}: {exc}") from exc
