@@ -89,10 +89,11 @@ def run_demo(
             report.problems += len(result.problems)
         for kind, _, mapping_name, _ in CORPORA:
             corpus = directory / "corpus" / kind
-            result = bootstrap(workspace, load_mapping(mapping_name), erp_dir=corpus / "erp",
+            mapping = load_mapping(mapping_name)
+            result = bootstrap(workspace, mapping, erp_dir=corpus / "erp",
                                progress_factory=new_progress)
             summary = result.to_dict()
-            summary["accuracy"] = bootstrap_accuracy(workspace, load_mapping(mapping_name), corpus / "truth")["totals"]
+            summary["accuracy"] = bootstrap_accuracy(workspace, mapping, corpus / "truth")["totals"]
             report.bootstrap[kind] = summary
             report.problems += result.problems
         report.teacher = _teach(workspace, teacher, teacher_budget_usd, new_progress)

@@ -8,6 +8,7 @@ PostgreSQL half is skipped, unless ``CURATOR_REQUIRE_POSTGRES=1`` makes that an 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import uuid
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).parent))
 
 from curator.samples.corpus import generate_corpus  # noqa: E402
-from curator.workspace import Workspace, init_workspace  # noqa: E402
+from curator.workspace import Workspace, init_workspace, open_workspace  # noqa: E402
 
 POSTGRES_ENV = "CURATOR_TEST_POSTGRES_URL"
 
@@ -66,6 +67,16 @@ def workspace(tmp_path: Path, store_url: str | None) -> Iterator[Workspace]:
     ws.config.ingest.workers = 1
     yield ws
     ws.close()
+
+
+@pytest.fixture
+def ws(prepared, tmp_path) -> Iterator[Workspace]:
+    """A copy of the test module's ``prepared`` workspace (an SQLite folder), so each test
+    starts from the same bootstrapped state without redoing OCR and matching."""
+    shutil.copytree(prepared, tmp_path / "ws")
+    workspace = open_workspace(tmp_path / "ws")
+    yield workspace
+    workspace.close()
 
 
 @pytest.fixture(scope="session")

@@ -52,14 +52,6 @@ def prepared(tmp_path_factory, small_corpora) -> Path:
     return root
 
 
-@pytest.fixture
-def ws(prepared, tmp_path) -> Workspace:
-    shutil.copytree(prepared, tmp_path / "ws")
-    workspace = open_workspace(tmp_path / "ws")
-    yield workspace
-    workspace.close()
-
-
 def test_triage_accepts_clean_labels_and_explains_the_rest(ws):
     report = triage(ws)
     assert report.auto_accepted > 0

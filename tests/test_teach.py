@@ -4,7 +4,6 @@ against the real API model) and an OpenAI-compatible endpoint served by the test
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,7 +28,7 @@ from curator.teach.annotate import annotate
 from curator.teach.base import Price
 from curator.teach.bedrock import BedrockConverseTeacher
 from curator.teach.openai_compat import OpenAICompatibleTeacher
-from curator.workspace import Workspace, init_workspace, open_workspace
+from curator.workspace import init_workspace
 
 MODEL = "us.amazon.nova-premier-v1:0"
 GAP_ANSWER = {"discount": None, "due_date": "2019-04-30",
@@ -45,14 +44,6 @@ def prepared(tmp_path_factory, small_corpora) -> Path:
     bootstrap(ws, load_mapping("invoice-sap"), erp_dir=small_corpora["invoices"] / "erp")
     ws.close()
     return root
-
-
-@pytest.fixture
-def ws(prepared, tmp_path) -> Workspace:
-    shutil.copytree(prepared, tmp_path / "ws")
-    workspace = open_workspace(tmp_path / "ws")
-    yield workspace
-    workspace.close()
 
 
 def _labels(ws) -> list[Label]:

@@ -90,7 +90,7 @@ def map_documents(workspace: Workspace, mapping: Mapping, *, progress: ProgressH
                     entry["suspect"] = True
                     entry["confidence"] = SUSPECT_CONFIDENCE
                 fields[path] = entry
-            _store(session, link.document_sha256, mapping, fields, record_key, report)
+            _store(session, link.document_sha256, mapping, fields, record_key, report, validator)
             progress.advance()
         session.commit()
     report.seconds = time.perf_counter() - started
@@ -98,7 +98,7 @@ def map_documents(workspace: Workspace, mapping: Mapping, *, progress: ProgressH
 
 
 def _store(session, document: str, mapping: Mapping, fields: dict[str, dict[str, Any]], record_key: str,
-           report: MapReport) -> None:
+           report: MapReport, validator: jsonschema.protocols.Validator) -> None:
     label = session.exec(select(Label).where(Label.document_sha256 == document,
                                              Label.schema_name == mapping.schema_name)).first()
     created = label is None
@@ -122,7 +122,6 @@ def _store(session, document: str, mapping: Mapping, fields: dict[str, dict[str,
     missing = gaps(mapping.schema, current)  # an ERP null is a known empty box, not a gap
     values = {path: entry["value"] for path, entry in current.items()}
     target = build_target(mapping.schema, values)
-    validator = jsonschema.Draft202012Validator(mapping.schema, format_checker=jsonschema.FormatChecker())
     problems = [f"{'/'.join(str(p) for p in error.absolute_path) or '(root)'}: {error.message}"
                 for error in validator.iter_errors(target)]
     report.fields_filled += len(fields)
