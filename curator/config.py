@@ -62,12 +62,40 @@ class OcrConfig(_Section):
     workers: int = Field(2, ge=1, le=64)
 
 
+class TriageConfig(_Section):
+    # agreement-v1: every field must be backed (agreeing sources, a person, or a source
+    # trusted alone at or above min_confidence); erp-v1: the ERP bootstrap's first policy.
+    policy: Literal["agreement-v1", "erp-v1"] = "agreement-v1"
+    min_confidence: float = Field(0.9, ge=0.0, le=1.0)
+    # Sources whose value counts as backed without a second opinion (when confident enough).
+    # The ERP is the system of record and its values were checked against the document text.
+    trusted_alone: list[Literal["erp", "rule", "teacher", "human"]] = Field(
+        default_factory=lambda: ["erp", "rule", "human"])
+
+
+class TeacherConfig(_Section):
+    # Where Bedrock batch inference reads requests and writes answers, and the service role
+    # it runs as (overridable by --s3 / --role-arn).
+    batch_s3: str | None = None
+    batch_role_arn: str | None = None
+    # Bedrock refuses batch jobs below its minimum record count (100 for most models).
+    batch_min_records: int = Field(100, ge=1)
+
+
+class ReviewConfig(_Section):
+    # How long opening a document reserves it for one reviewer; saving renews it.
+    lease_minutes: int = Field(15, ge=1, le=24 * 60)
+
+
 class WorkspaceConfig(_Section):
     name: str = "curator"
     store: StoreConfig = StoreConfig()
     blobs: BlobsConfig = BlobsConfig()
     ingest: IngestConfig = IngestConfig()
     ocr: OcrConfig = OcrConfig()
+    triage: TriageConfig = TriageConfig()
+    teacher: TeacherConfig = TeacherConfig()
+    review: ReviewConfig = ReviewConfig()
 
 
 class ConfigError(ValueError):
@@ -93,5 +121,5 @@ def load_config(root: Path) -> WorkspaceConfig:
 
 def save_config(root: Path, config: WorkspaceConfig) -> Path:
     path = root / CONFIG_FILE
-    path.write_text(tomli_w.dumps(config.model_dump(mode="json")), encoding="utf-8")
+    path.write_text(tomli_w.dumps(config.model_dump(mode="json", exclude_none=True)), encoding="utf-8")
     return path

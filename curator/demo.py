@@ -18,6 +18,7 @@ from curator.catalog import document_counts
 from curator.curate.export import export_dataset
 from curator.curate.splits import assign_splits
 from curator.curate.triage import triage
+from curator.review.users import add_user
 from curator.erp.accuracy import bootstrap_accuracy
 from curator.erp.bootstrap import bootstrap
 from curator.erp.mapping import load_mapping
@@ -41,6 +42,7 @@ class DemoReport:
     bootstrap: dict[str, dict[str, Any]] = field(default_factory=dict)
     teacher: dict[str, Any] = field(default_factory=dict)
     triage: dict[str, Any] = field(default_factory=dict)
+    review: dict[str, Any] = field(default_factory=dict)
     splits: dict[str, Any] = field(default_factory=dict)
     exports: dict[str, dict[str, Any]] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
@@ -55,11 +57,16 @@ class DemoReport:
             "bootstrap": self.bootstrap,
             "teacher": self.teacher,
             "triage": self.triage,
+            "review": self.review,
             "splits": self.splits,
             "exports": self.exports,
             "counts": self.counts,
             "problems": self.problems,
         }
+
+
+# Only for the throwaway demo workspace; real workspaces add users with `curator users add`.
+DEMO_USER, DEMO_PASSWORD = "demo", "curator-demo"
 
 
 def run_demo(
@@ -109,6 +116,9 @@ def run_demo(
                 }
                 report.problems += len(result.validation["errors"])
         report.counts = document_counts(workspace)
+        # A demo user so the review UI can be opened on this workspace right away.
+        add_user(workspace, DEMO_USER, "admin", DEMO_PASSWORD)
+        report.review = {"user": DEMO_USER, "password": DEMO_PASSWORD}
     finally:
         workspace.close()
     return report

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # System packages the tests use: PostgreSQL (the team store), poppler (the pdf2image
-# renderer) and tesseract (OCR). Installs only what is missing; needs root or sudo.
+# renderer), tesseract (OCR) and Debian's chromium (the review UI's browser tests, driven by
+# Playwright through executable_path). Installs only what is missing; needs root or sudo.
 set -euo pipefail
 need=()
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
 command -v tesseract >/dev/null || need+=(tesseract-ocr)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

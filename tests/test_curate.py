@@ -63,7 +63,9 @@ def test_triage_accepts_clean_labels_and_explains_the_rest(ws):
         suspect = any(e.get("suspect") for e in json.loads(label.fields).values())
         assert (label.status == "needs_review") == (suspect or bool(json.loads(label.problems)))
     assert len(events) == len(labels)
-    assert all(e.reason for e in events) and all(e.agent == "triage:erp-v1" for e in events)
+    assert all(e.reason for e in events) and all(e.agent == "triage:agreement-v1" for e in events)
+    # ERP-only labels: the default policy trusts the ERP alone, so it decides like erp-v1 did.
+    assert all((label.priority is None) == (label.status == "auto_accepted") for label in labels)
     assert triage(ws).auto_accepted == 0  # already triaged labels are left alone
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.stub import Stubber
+from moto import mock_aws
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -24,6 +25,8 @@ from curator.erp.paths import build_target
 from curator.ingest.documents import ingest_documents
 from curator.schemas import builtin_schema
 from curator.store.models import Label, TeacherCall
+from curator.config import TriageConfig
+from curator.curate.triage import judge, triage
 from curator.teach.annotate import annotate
 from curator.teach.base import Price
 from curator.teach.bedrock import BedrockConverseTeacher
@@ -101,6 +104,11 @@ def test_gaps_are_filled_recorded_and_never_paid_twice(ws):
     silent, silent_stub = _stubbed([])
     again = annotate(ws, silent, schema_name="invoice", mode="gaps", concurrency=1, price=price)
     assert again.called == 0 and again.documents == 0  # the gaps are filled
+    result = CliRunner().invoke(app, ["-w", str(ws.root), "report", "teacher", "--json"])
+    assert result.exit_code == 0, result.output
+    totals = json.loads(result.stdout)["totals"]
+    assert totals["calls"] == len(labels) and totals["input_tokens"] == 1895 * len(labels)
+    assert totals["cost_usd"] == pytest.approx(report.cost_usd, abs=1e-5)
 
 
 def test_resume_after_interruption_pays_only_for_the_rest(ws):
@@ -161,7 +169,41 @@ def test_verify_mode_keeps_both_values_of_a_conflict(ws):
     assert total["conflict"] is True and [c["source"] for c in total["candidates"]] == ["erp", "teacher"]
     assert total["candidates"][1]["value"] == total["candidates"][0]["value"] + 100.0
     assert json.loads(label.fields)["invoice_number"]["agreed_by"] == [MODEL]
-    assert label.status == "needs_review"
+    assert label.status == "pre_annotated"  # triage decides, conflicts first
+    result = triage(ws, schema_name="invoice")
+    assert result.needs_review == len(labels) and result.by_priority == {0: len(labels)}
+    label = _labels(ws)[0]
+    assert label.status == "needs_review" and label.priority == 0
+    assert label.score == pytest.approx(0.3)  # the conflicting field's confidence
+
+
+def test_triage_priority_and_model_confidence(ws):
+    """Gaps filled by the teacher alone go to review (priority 1 when unsure); a field the
+    model reports as sure is no longer 'unsure', and trusting the teacher alone accepts it."""
+    labels = _labels(ws)
+    unsure, sure = dict(GAP_ANSWER), dict(GAP_ANSWER, _confidence={"due_date": 0.97, "line_items": 0.95,
+                                                                    "discount": 0.99})
+    teacher, stubber = _stubbed([_converse_response(unsure if i % 2 else sure) for i in range(len(labels))])
+    annotate(ws, teacher, schema_name="invoice", concurrency=1)
+    stubber.assert_no_pending_responses()
+    by_id = {label.id: json.loads(label.fields) for label in _labels(ws)}
+    assert all("_confidence" not in fields for fields in by_id.values())
+    report = triage(ws, schema_name="invoice")
+    assert report.policy == "agreement-v1" and report.auto_accepted == 0
+    for index, label in enumerate(_labels(ws)):
+        fields = json.loads(label.fields)
+        assert label.status == "needs_review"
+        if index % 2:
+            assert fields["due_date"]["confidence"] == 0.7 and label.priority == 1
+        else:
+            assert fields["due_date"]["confidence"] == 0.97 and label.priority == 2
+    # A team that trusts a sure teacher alone: the sure half needs nobody.
+    lenient = TriageConfig(trusted_alone=["erp", "rule", "teacher", "human"], min_confidence=0.9)
+    verdicts = [judge(label, builtin_schema("invoice"), lenient) for label in _labels(ws)]
+    clean = [v for i, v in enumerate(verdicts) if i % 2 == 0 and not json.loads(_labels(ws)[i].problems)
+             and not any(e.get("suspect") for e in json.loads(_labels(ws)[i].fields).values())]
+    assert clean and all(v.priority is None for v in clean)
+    assert all(v.priority == 1 for i, v in enumerate(verdicts) if i % 2)
 
 
 class _FakeChat:
@@ -270,3 +312,131 @@ def test_demo_teacher_step(ws, monkeypatch):
         chat.close()
     assert taught["invoice"]["called"] == len(_labels(ws)) and taught["invoice"]["fields_filled"] > 0
     assert taught["w2"]["documents"] == 0
+
+
+# -- Bedrock batch inference: moto S3 holds the requests and answers, Bedrock is stubbed --
+
+BATCH_MODEL = "us.amazon.nova-premier-v1:0"
+ROLE = "arn:aws:iam::123456789012:role/curator-batch"
+JOB_ARN = "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/{}"
+
+
+def _batch_clients():
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="teach")
+    bedrock = boto3.client("bedrock", region_name="us-east-1", aws_access_key_id="test",
+                           aws_secret_access_key="test")
+    return s3, bedrock
+
+
+def _records(s3, uri: str) -> list[dict]:
+    key = uri[len("s3://teach/"):]
+    return [json.loads(line) for line in s3.get_object(Bucket="teach", Key=key)["Body"].iter_lines()]
+
+
+def _expect_create(stubber: Stubber, job: str, job_id: str) -> None:
+    stubber.add_response("create_model_invocation_job", {"jobArn": JOB_ARN.format(job_id)}, {
+        "jobName": job, "roleArn": ROLE, "modelId": BATCH_MODEL, "clientRequestToken": job,
+        "inputDataConfig": {"s3InputDataConfig": {"s3Uri": f"s3://teach/runs/{job}/input/records.jsonl",
+                                                  "s3InputFormat": "JSONL"}},
+        "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": f"s3://teach/runs/{job}/output/"}}})
+
+
+def _expect_status(stubber: Stubber, job: str, job_id: str, status: str, message: str | None = None) -> None:
+    response = {"jobArn": JOB_ARN.format(job_id), "jobName": job, "modelId": BATCH_MODEL, "roleArn": ROLE,
+                "status": status, "submitTime": "2026-11-21T10:00:00Z",
+                "inputDataConfig": {"s3InputDataConfig": {"s3Uri": f"s3://teach/runs/{job}/input/records.jsonl"}},
+                "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": f"s3://teach/runs/{job}/output/"}}}
+    if message:
+        response["message"] = message
+    stubber.add_response("get_model_invocation_job", response, {"jobIdentifier": JOB_ARN.format(job_id)})
+
+
+@mock_aws
+def test_bedrock_batch_submit_collect_and_resubmit(ws, monkeypatch):
+    from curator.store.models import TeacherBatch
+    from curator.teach.batch import BedrockBatch, run_batch
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    labels = _labels(ws)
+    s3, bedrock = _batch_clients()
+    stubber = Stubber(bedrock)
+    stubber.activate()
+    batch = BedrockBatch(model=BATCH_MODEL, s3_uri="s3://teach/runs", role_arn=ROLE, bedrock=bedrock, s3=s3,
+                         min_records=2)
+    price = Price(0.0025, 0.0125)
+
+    # 1. The first create call fails (a crash between writing the job row and starting it).
+    stubber.add_client_error("create_model_invocation_job", "ServiceUnavailableException", http_status_code=503)
+    with pytest.raises(Exception):
+        run_batch(ws, batch, schema_name="invoice", price=price)
+    with ws.session() as session:
+        (row,) = session.exec(select(TeacherBatch)).all()
+    assert row.job_arn is None and row.records == len(labels)
+    # 2. Running again starts the same job (same name, same idempotency token), nothing new.
+    _expect_create(stubber, row.job_name, "job1")
+    first = run_batch(ws, batch, schema_name="invoice", price=price)
+    assert [b["status"] for b in first.batches] == ["Submitted"] and first.called == 0
+    records = _records(s3, row.input_uri)
+    assert [r["recordId"] for r in records] == [t["cache_key"] for t in json.loads(row.tasks)]
+    body = records[0]["modelInput"]
+    assert body["schemaVersion"] == "messages-v1" and "image" in body["messages"][0]["content"][0]
+    assert body["toolConfig"]["toolChoice"] == {"tool": {"name": "emit_fields"}}
+    assert body["inferenceConfig"]["temperature"] == 0.0
+
+    # 3. Still running: nothing collected, nothing submitted twice.
+    _expect_status(stubber, row.job_name, "job1", "InProgress")
+    running = run_batch(ws, batch, schema_name="invoice", price=price)
+    assert running.called == 0 and running.batches[0]["status"] == "InProgress"
+
+    # 4. Bedrock writes the answers: one refused record, one without a tool call, the rest fine.
+    lines = []
+    for index, record in enumerate(records):
+        line = {"recordId": record["recordId"], "modelInput": record["modelInput"]}
+        if index == 0:
+            line["error"] = {"errorCode": 400, "errorMessage": "Malformed input request"}
+        elif index == 1:
+            line["modelOutput"] = _text_response("I cannot read this")
+        else:
+            line["modelOutput"] = _converse_response(GAP_ANSWER)
+        lines.append(json.dumps(line))
+    s3.put_object(Bucket="teach", Key=f"runs/{row.job_name}/output/job1/records.jsonl.out",
+                  Body="\n".join(lines).encode())
+    s3.put_object(Bucket="teach", Key=f"runs/{row.job_name}/output/job1/manifest.json.out", Body=b"{}")
+    _expect_status(stubber, row.job_name, "job1", "PartiallyCompleted", "2 records failed")
+    # The two failures are unanswered again and go into a new job of their own.
+    retry_job = "curator-teach-" + __import__("hashlib").sha256(
+        "\n".join(r["recordId"] for r in records[:2]).encode()).hexdigest()[:20]
+    _expect_create(stubber, retry_job, "job2")
+    done = run_batch(ws, batch, schema_name="invoice", price=price)
+    assert done.called == len(labels) - 2 and done.failed == 2
+    assert {p["reason"] for p in done.problems} == {"refused", "invalid"}
+    assert done.cost_usd == pytest.approx((len(labels) - 2) * price.cost(1895, 411) / 2)  # batch: half price
+    assert json.loads(_labels(ws)[2].fields)["due_date"]["source"] == "teacher"
+    with ws.session() as session:
+        second = session.exec(select(TeacherBatch).where(TeacherBatch.job_name == retry_job)).one()
+    assert [r["recordId"] for r in _records(s3, second.input_uri)] == [r["recordId"] for r in records[:2]]
+    assert {e.reason for e in quarantined(ws, "teach")} == {"teacher_refused", "teacher_invalid"}
+
+    # 5. The retry job fails as a whole: a clear problem, and its documents go out again.
+    _expect_status(stubber, retry_job, "job2", "Failed", "The role cannot read the input")
+    _expect_create(stubber, f"{retry_job}-r1", "job3")
+    failed = run_batch(ws, batch, schema_name="invoice", price=price)
+    assert failed.problems == [{"document": "-", "reason": "batch_failed",
+                                "detail": f"job {retry_job}: The role cannot read the input"}]
+    assert [b["status"] for b in failed.batches] == ["PartiallyCompleted", "Failed", "Submitted"]
+    stubber.assert_no_pending_responses()
+
+
+def test_bedrock_batch_refuses_a_run_below_the_minimum(ws):
+    from curator.teach.batch import BedrockBatch, run_batch
+
+    s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
+    bedrock = boto3.client("bedrock", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
+    batch = BedrockBatch(model=BATCH_MODEL, s3_uri="s3://teach/runs", role_arn=ROLE, bedrock=bedrock, s3=s3)
+    with pytest.raises(ValueError, match="at least 100 records"):
+        run_batch(ws, batch, schema_name="invoice")
+    with pytest.raises(ValueError, match="not a Nova model"):
+        BedrockBatch(model="anthropic.claude-3", s3_uri="s3://teach/runs", role_arn=ROLE, bedrock=bedrock, s3=s3)
+    result = CliRunner().invoke(app, ["-w", str(ws.root), "annotate", "--teacher", f"bedrock-batch:{BATCH_MODEL}"])
+    assert result.exit_code == 2 and "--s3" in result.output and "--role-arn" in result.output

@@ -29,14 +29,19 @@ def register(app: typer.Typer) -> None:
 
 def triage_command(ctx: typer.Context, schema: Annotated[Optional[str], typer.Option("--schema")] = None,
                    json_output: JsonOption = False) -> None:
-    """Auto-accept labels that need no review (policy erp-v1); send the rest to review with the reason."""
+    """Auto-accept labels whose every field is backed; queue the rest for review by priority.
+
+    The policy and its thresholds are set in curator.toml, section [triage].
+    """
     with workspace_from(ctx) as workspace:
         report = triage(workspace, schema_name=schema)
     if json_output:
         print_json(report.to_dict())
     else:
-        console.print(f"{report.auto_accepted} auto-accepted, {report.needs_review} need review "
-                      f"(reasons: {report.reasons or 'none'})")
+        order = {0: "conflicts", 1: "unsure teacher values", 2: "other"}
+        queued = ", ".join(f"{count} {order[p]}" for p, count in sorted(report.by_priority.items()))
+        console.print(f"policy {report.policy}: {report.auto_accepted} auto-accepted, {report.needs_review} need "
+                      f"review{f' ({queued})' if queued else ''}; reasons: {report.reasons or 'none'}")
 
 
 def split_command(

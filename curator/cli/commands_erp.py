@@ -18,6 +18,7 @@ from curator.erp.bootstrap import bootstrap
 from curator.erp.labels import map_documents
 from curator.erp.mapping import MappingError, builtin_mapping_names, load_mapping
 from curator.erp.matching import match_records
+from curator.teach.costs import teacher_costs
 from curator.erp.records import ingest_records
 from curator.erp.review import MatchDecisionError, confirm_match, list_matches, reject_match, unmatched
 from curator.progress import rich_progress
@@ -259,3 +260,21 @@ def report_bootstrap(
     totals = report["totals"]
     console.print(f"total: {totals['correct']} correct, {totals['wrong']} wrong ({totals['flagged_wrong']} of them "
                   f"flagged suspect), {totals['gap']} gaps")
+
+
+@report_app.command("teacher")
+def report_teacher(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Teacher calls by model and mode: answers, failures, tokens, dollars and latency."""
+    with workspace_from(ctx) as workspace:
+        report = teacher_costs(workspace)
+    if json_output:
+        print_json(report)
+        return
+    print_table("Teacher calls", ["model", "mode", "status", "calls", "input tokens", "output tokens", "USD",
+                                  "mean ms", "max ms"],
+                [(r["model"], r["mode"], r["status"], r["calls"], f"{r['input_tokens']:,}", f"{r['output_tokens']:,}",
+                  f"{r['cost_usd']:.4f}", r["mean_latency_ms"], r["max_latency_ms"]) for r in report["rows"]])
+    totals = report["totals"]
+    console.print(f"total: {totals['calls']} calls, {totals['input_tokens']:,} + {totals['output_tokens']:,} tokens, "
+                  f"${totals['cost_usd']:.4f}" + (f" (${totals['cost_per_answer_usd']:.5f} per answer)"
+                                                  if totals["cost_per_answer_usd"] else ""))

@@ -6,12 +6,15 @@ import os
 from typing import Annotated, Optional
 
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
 
 from curator.cli.context import workspace_from
 from curator.cli.output import console, fail, print_json, print_table
 from curator.progress import rich_progress
+from curator.curate.triage import triage
 from curator.teach.annotate import annotate
 from curator.teach.base import PRICES, Price
+from curator.teach.batch import BedrockBatch, batch_price, run_batch
 from curator.teach.bedrock import BedrockConverseTeacher
 from curator.teach.openai_compat import OpenAICompatibleTeacher
 
@@ -28,40 +31,59 @@ def make_teacher(spec: str):
     if kind == "openai" and "#" in rest:
         url, _, model = rest.rpartition("#")
         return OpenAICompatibleTeacher(url, model, api_key=os.environ.get("OPENAI_API_KEY"))
-    if kind == "bedrock-batch":
-        raise ValueError("bedrock-batch teachers are not in this build yet: use bedrock:<model> (on-demand)")
-    raise ValueError(f"teacher must be bedrock:<model> or openai:<url>#<model>, got {spec!r}")
+    raise ValueError(f"teacher must be bedrock:<model>, bedrock-batch:<model> or openai:<url>#<model>, got {spec!r}")
 
 
 def annotate_command(
     ctx: typer.Context,
-    teacher: Annotated[str, typer.Option("--teacher", help="bedrock:<model id> or openai:<base url>#<model>.")] = "bedrock:us.amazon.nova-premier-v1:0",
+    teacher: Annotated[str, typer.Option("--teacher", help="bedrock:<model id>, bedrock-batch:<model id> or openai:<base url>#<model>.")] = "bedrock:us.amazon.nova-premier-v1:0",
     schema: Annotated[str, typer.Option("--schema", help="invoice or w2.")] = "invoice",
     mode: Annotated[str, typer.Option("--mode", help="gaps: only what the ERP lacks; verify: everything, conflicts kept.")] = "gaps",
     estimate: Annotated[bool, typer.Option("--estimate", help="Print expected tokens and dollars; send nothing.")] = False,
     budget: Annotated[Optional[float], typer.Option("--budget", help="Stop cleanly after spending this many US dollars.")] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64)] = 4,
     price: Annotated[Optional[str], typer.Option("--price", help="USD per 1,000 tokens: INPUT,OUTPUT (default: known price of the model).")] = None,
+    s3: Annotated[Optional[str], typer.Option("--s3", help="bedrock-batch: s3://bucket/prefix for requests and answers (default: [teacher] batch_s3).")] = None,
+    role_arn: Annotated[Optional[str], typer.Option("--role-arn", help="bedrock-batch: the service role the job runs as (default: [teacher] batch_role_arn).")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="bedrock-batch: poll until every job is collected.")] = False,
+    poll_seconds: Annotated[float, typer.Option("--poll-seconds")] = 60.0,
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Fill the gaps (or verify every field) with a teacher model; paid answers are never asked twice."""
+    """Fill the gaps (or verify every field) with a teacher model; paid answers are never asked twice.
+
+    With bedrock-batch:<model> each run collects the jobs that finished and submits what is still
+    unanswered (at half the on-demand price); run it again, or pass --wait, to collect.
+    Labels the teacher changed are triaged again at the end.
+    """
+    kind, _, batch_model = teacher.partition(":")
     try:
-        model = make_teacher(teacher)
-        unit = Price(*map(float, price.split(","))) if price else PRICES.get(model.model)
+        if kind == "bedrock-batch" and not batch_model:
+            raise ValueError("bedrock-batch needs a model: bedrock-batch:<model id>")
+        model = None if kind == "bedrock-batch" else make_teacher(teacher)
+        model_id = batch_model if model is None else model.model
+        unit = Price(*map(float, price.split(","))) if price else PRICES.get(model_id)
     except (ValueError, TypeError) as exc:
         raise fail(str(exc)) from None
     with workspace_from(ctx) as workspace:
         try:
             with rich_progress(not json_output and not estimate) as progress:
-                report = annotate(workspace, model, schema_name=schema, mode=mode, concurrency=concurrency,
-                                  budget_usd=budget, price=unit, estimate_only=estimate, progress=progress)
+                if model is None and not estimate:
+                    report = run_batch(workspace, _batch(workspace, batch_model, s3, role_arn), schema_name=schema,
+                                       mode=mode, price=unit, wait=wait, poll_seconds=poll_seconds, progress=progress)
+                else:
+                    report = annotate(workspace, model or _EstimateOnly(model_id), schema_name=schema, mode=mode,
+                                      concurrency=concurrency, budget_usd=budget,
+                                      price=unit if model else _half(unit), estimate_only=estimate, progress=progress)
         except ValueError as exc:
             raise fail(str(exc)) from None
+        except (BotoCoreError, ClientError) as exc:
+            raise fail(f"AWS refused the batch step: {exc}") from None
+        triaged = triage(workspace, schema_name=schema) if not estimate else None
     if json_output:
-        print_json(report.to_dict())
+        print_json({**report.to_dict(), "triage": triaged.to_dict() if triaged else None})
     elif estimate:
         e = report.estimate
-        console.print(f"{e['documents']} documents ({e['pages']} pages) to ask {model.model}: about "
+        console.print(f"{e['documents']} documents ({e['pages']} pages) to ask {model_id}: about "
                       f"{e['input_tokens']:,} input + {e['output_tokens']:,} output tokens = "
                       f"${e['usd']:.2f}{'' if unit else ' (price unknown: pass --price IN,OUT)'}; "
                       f"{e['already_answered']} already answered")
@@ -70,8 +92,37 @@ def annotate_command(
                       f"{report.failed} failed; {report.fields_filled} gaps filled, {report.agreements} agreements, "
                       f"{report.conflicts} conflicts; {report.input_tokens:,} + {report.output_tokens:,} tokens, "
                       f"${report.cost_usd:.4f}" + (" (stopped: budget reached)" if report.stopped_by_budget else ""))
+        for job in report.batches or []:
+            console.print(f"  batch {job['job']}: {job['status']}, {job['records']} records"
+                          + (", collected" if job["collected"] else "") + (f" ({job['message']})" if job["message"] else ""))
+        if triaged is not None:
+            console.print(f"triage ({triaged.policy}): {triaged.auto_accepted} auto-accepted, "
+                          f"{triaged.needs_review} need review")
         if report.problems:
             print_table("Quarantined", ["document", "reason", "detail"],
                         [(p["document"][:12], p["reason"], p["detail"]) for p in report.problems])
     if report.problems:
         raise typer.Exit(1)
+
+
+class _EstimateOnly:
+    """Stands in for a batch teacher when only the estimate is asked: nothing is ever sent."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+
+    def extract(self, *args, **kwargs):  # pragma: no cover - estimate_only never asks
+        raise RuntimeError("an estimate sends nothing")
+
+
+def _half(price: Price | None) -> Price | None:
+    return batch_price(price) if price else None
+
+
+def _batch(workspace, model: str, s3: str | None, role_arn: str | None) -> BedrockBatch:
+    settings = workspace.config.teacher
+    s3, role_arn = s3 or settings.batch_s3, role_arn or settings.batch_role_arn
+    if not s3 or not role_arn:
+        raise ValueError("bedrock-batch needs --s3 s3://bucket/prefix and --role-arn ARN "
+                         "(or batch_s3 / batch_role_arn in curator.toml, section [teacher])")
+    return BedrockBatch(model=model, s3_uri=s3, role_arn=role_arn, min_records=settings.batch_min_records)

@@ -149,7 +149,9 @@ def demo(
             console.print(f"  teacher {schema_name}: {taught['called']} documents asked, {taught['fields_filled']} "
                           f"gaps filled, ${taught['cost_usd']:.4f}" + (" (budget reached)" if taught["stopped_by_budget"] else ""))
     command = f"{_this_command()} -w {report.workspace}"
-    console.print(f"\nNext: [bold]{command} match list[/], [bold]{command} report bootstrap --mapping invoice-sap "
+    console.print(f"\nReview UI: [bold]{command} review[/] then open http://localhost:8501 and log in as "
+                  f"[bold]{report.review['user']}[/] / [bold]{report.review['password']}[/] (admin)")
+    console.print(f"Next: [bold]{command} match list[/], [bold]{command} report bootstrap --mapping invoice-sap "
                   f"--truth {report.directory}/corpus/invoices/truth[/]")
 
 

@@ -1,9 +1,17 @@
-"""Triage: which labels can go to training without a person looking, and which cannot.
+"""Triage: which labels can go to training without a person looking, and in what order the rest come.
 
-The first policy (``erp-v1``) accepts an ERP-bootstrapped label when it is schema-valid,
-has no suspect field and no gap the schema forbids (a leaf that may not be null). Every
-other label goes to review with the reason written to the audit log. The teacher issue
-extends this with agreement between sources.
+Two policies, chosen in ``curator.toml`` (``[triage] policy``):
+
+- ``agreement-v1`` (default): a label is auto-accepted when it is schema-valid, has no suspect
+  field, no conflict, no gap the schema forbids, and every field is *backed*: confirmed by a
+  second source (the teacher agreeing with the ERP), set by a person, or from a source trusted
+  alone (``trusted_alone``, the ERP by default) at or above ``min_confidence``. A value only the
+  teacher gave is not backed: a person looks at it.
+- ``erp-v1``: the ERP bootstrap's first policy (schema-valid, nothing suspect, no forbidden gap).
+
+Labels that need review get a priority: 0 for conflicts, 1 for teacher-only values with low
+confidence, 2 for the rest; and a score (the lowest field confidence) that the review queue and
+Label Studio show. Every decision goes to the audit log with its reasons.
 """
 
 from __future__ import annotations
@@ -14,24 +22,33 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from curator.config import TriageConfig
 from curator.erp.paths import schema_at
 from curator.schemas import builtin_schema
 from curator.store.models import Label, LabelEvent, LabelStatus, utcnow
 from curator.workspace import Workspace
 
-POLICY = "erp-v1"
 TRIAGED = (LabelStatus.DRAFT, LabelStatus.PRE_ANNOTATED)
+CONFLICTS_FIRST, UNSURE_TEACHER, THE_REST = 0, 1, 2
 
 
 @dataclass
 class TriageReport:
-    policy: str = POLICY
+    policy: str
     auto_accepted: int = 0
     needs_review: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    by_priority: dict[int, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class Verdict:
+    reasons: list[str]
+    priority: int | None  # None: auto-accepted
+    score: float
 
 
 def _nullable(schema: dict[str, Any]) -> bool:
@@ -39,14 +56,19 @@ def _nullable(schema: dict[str, Any]) -> bool:
     return "null" in ([types] if isinstance(types, str) else types) or schema.get("type") == "array"
 
 
+def _listed(kind: str, paths: list[str]) -> str:
+    return f"{kind}: {', '.join(paths[:8])}" + (f" (+{len(paths) - 8} more)" if len(paths) > 8 else "")
+
+
 def review_reasons(label: Label, schema: dict[str, Any]) -> list[str]:
+    """The erp-v1 reasons: schema errors, suspect values, gaps the schema does not allow."""
     reasons = []
     problems = json.loads(label.problems)
     if problems:
         reasons.append(f"schema: {problems[0]}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""))
     suspects = sorted(path for path, entry in json.loads(label.fields).items() if entry.get("suspect"))
     if suspects:
-        reasons.append(f"suspect: {', '.join(suspects)}")
+        reasons.append(_listed("suspect", suspects))
     forbidden = []
     for gap in json.loads(label.gaps):
         try:
@@ -55,30 +77,66 @@ def review_reasons(label: Label, schema: dict[str, Any]) -> list[str]:
         except KeyError:
             forbidden.append(gap)
     if forbidden:
-        reasons.append(f"required gap: {', '.join(forbidden)}")
+        reasons.append(_listed("required gap", forbidden))
     return reasons
 
 
-def triage(workspace: Workspace, *, schema_name: str | None = None) -> TriageReport:
-    report = TriageReport()
+def is_backed(entry: dict[str, Any], config: TriageConfig) -> bool:
+    if entry.get("conflict") or entry.get("suspect"):
+        return False
+    if entry.get("source") == "human" or entry.get("agreed_by"):
+        return True
+    return entry.get("source") in config.trusted_alone and entry.get("confidence", 0.0) >= config.min_confidence
+
+
+def judge(label: Label, schema: dict[str, Any], config: TriageConfig) -> Verdict:
+    fields: dict[str, dict[str, Any]] = json.loads(label.fields)
+    reasons = review_reasons(label, schema)
+    conflicts = sorted(path for path, entry in fields.items() if entry.get("conflict"))
+    if conflicts:
+        reasons.insert(0, _listed("conflict", conflicts))
+    unsure_teacher = sorted(path for path, entry in fields.items()
+                            if entry.get("source") == "teacher" and not entry.get("conflict")
+                            and entry.get("confidence", 0.0) < config.min_confidence)
+    if config.policy == "agreement-v1":
+        unbacked = sorted(path for path, entry in fields.items()
+                          if not entry.get("conflict") and not entry.get("suspect") and not is_backed(entry, config))
+        if unbacked:
+            reasons.append(_listed("unbacked", unbacked))
+    score = min((entry.get("confidence", 0.0) for entry in fields.values()), default=1.0)
+    if not reasons:
+        return Verdict([], None, score)
+    priority = CONFLICTS_FIRST if conflicts else UNSURE_TEACHER if unsure_teacher else THE_REST
+    return Verdict(reasons, priority, score)
+
+
+def triage(workspace: Workspace, *, schema_name: str | None = None, config: TriageConfig | None = None) -> TriageReport:
+    config = config or workspace.config.triage
+    report = TriageReport(policy=config.policy)
     query = select(Label).where(col(Label.status).in_(TRIAGED))
     if schema_name:
         query = query.where(Label.schema_name == schema_name)
+    schemas: dict[str, dict[str, Any]] = {}
     with workspace.session() as session:
         for label in session.exec(query):
-            reasons = review_reasons(label, builtin_schema(label.schema_name))
-            new_status = LabelStatus.NEEDS_REVIEW if reasons else LabelStatus.AUTO_ACCEPTED
-            for reason in reasons:
+            schema = schemas.setdefault(label.schema_name, builtin_schema(label.schema_name))
+            verdict = judge(label, schema, config)
+            new_status = LabelStatus.NEEDS_REVIEW if verdict.reasons else LabelStatus.AUTO_ACCEPTED
+            for reason in verdict.reasons:
                 kind = reason.split(":", 1)[0]
                 report.reasons[kind] = report.reasons.get(kind, 0) + 1
-            if new_status == LabelStatus.AUTO_ACCEPTED:
+            if verdict.priority is None:
                 report.auto_accepted += 1
             else:
                 report.needs_review += 1
+                report.by_priority[verdict.priority] = report.by_priority.get(verdict.priority, 0) + 1
+            why = ("; ".join(verdict.reasons) if verdict.reasons else
+                   "schema-valid, every field backed" if config.policy == "agreement-v1" else
+                   "schema-valid, nothing suspect, no forbidden gap")
             session.add(LabelEvent(label_id=label.id, field="(status)", old=label.status, new=new_status,
-                                   source="rule", agent=f"triage:{POLICY}",
-                                   reason="; ".join(reasons) or "schema-valid, nothing suspect, no forbidden gap"))
-            label.status, label.updated_at = new_status, utcnow()
+                                   source="rule", agent=f"triage:{config.policy}", reason=why))
+            label.status, label.priority, label.score = new_status, verdict.priority, verdict.score
+            label.updated_at = utcnow()
             label.version += 1
             session.add(label)
         session.commit()

@@ -17,8 +17,8 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _timestamp() -> Column:
-    return Column(DateTime(timezone=True), nullable=False)
+def _timestamp(nullable: bool = False) -> Column:
+    return Column(DateTime(timezone=True), nullable=nullable)
 
 
 class DocumentStatus:
@@ -183,6 +183,10 @@ class Label(SQLModel, table=True):
     gaps: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     problems: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     status: str = Field(default=LabelStatus.DRAFT, max_length=32, index=True)
+    # Set by triage: review order (0 = conflicts, 1 = unsure teacher-only values, 2 = the
+    # rest) and the lowest field confidence, which Label Studio shows as the score.
+    priority: int | None = Field(default=None, index=True)
+    score: float | None = None
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
@@ -272,3 +276,63 @@ class TeacherCall(SQLModel, table=True):
     raw: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class TeacherBatch(SQLModel, table=True):
+    """One Bedrock batch inference job: which questions went out in it and where the answers land.
+
+    ``tasks`` lists ``{cache_key, label_id, document, wanted}`` for every record sent, so the
+    answers can be merged after a restart (the job may run for hours) without planning again.
+    """
+
+    __tablename__ = "teacher_batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_name: str = Field(max_length=63, unique=True)
+    job_arn: str | None = Field(default=None, max_length=1011)
+    model: str = Field(max_length=256)
+    mode: str = Field(max_length=16)
+    schema_name: str = Field(max_length=64)
+    input_uri: str = Field(max_length=1024)
+    output_uri: str = Field(max_length=1024)
+    status: str = Field(default="Preparing", max_length=32, index=True)
+    message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    records: int = 0
+    tasks: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    collected: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    finished_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class Role:
+    ADMIN = "admin"
+    AUTHOR = "author"
+    REVIEWER = "reviewer"
+    VIEWER = "viewer"
+
+
+class User(SQLModel, table=True):
+    """Someone who logs in to the review UI; the password is kept only as an argon2 hash."""
+
+    __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128, unique=True)
+    role: str = Field(max_length=16)
+    password_hash: str = Field(max_length=256)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class ReviewLease(SQLModel, table=True):
+    """Who is working on a label, until when: two reviewers never edit the same document.
+
+    One row per label (unique): claiming is an insert, or a conditional update of an expired
+    or own lease, so two people racing for the same label cannot both win, on either store.
+    """
+
+    __tablename__ = "review_lease"
+
+    label_id: int = Field(foreign_key="label.id", primary_key=True)
+    user_name: str = Field(max_length=128, index=True)
+    expires_at: datetime = Field(sa_column=_timestamp())

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
@@ -32,7 +31,7 @@ from curator.quarantine import quarantine
 from curator.schemas import builtin_schema
 from curator.store.models import Label, LabelEvent, LabelStatus, Page, TeacherCall, utcnow
 from curator.teach.base import UNKNOWN_PRICE, Price, Teacher, TeacherAnswer, TeacherError
-from curator.teach.prompt import PROMPT_VERSION, instruction, requested_schema
+from curator.teach.prompt import CONFIDENCE_KEY, PROMPT_VERSION, instruction, requested_schema
 from curator.workspace import Workspace
 
 STAGE = "teach"
@@ -62,6 +61,7 @@ class AnnotateReport:
     retries: int = 0
     stopped_by_budget: bool = False
     estimate: dict[str, Any] | None = None
+    batches: list[dict[str, Any]] | None = None
     seconds: float = 0.0
     problems: list[dict[str, str]] = field(default_factory=list)
 
@@ -73,7 +73,7 @@ class AnnotateReport:
 
 
 @dataclass
-class _Task:
+class TeacherTask:
     label_id: int
     document: str
     pages: list[Path]
@@ -82,7 +82,7 @@ class _Task:
     cache_key: str
 
 
-def _plan(workspace: Workspace, schema_name: str, schema: dict, model: str, mode: str) -> list[_Task]:
+def plan_tasks(workspace: Workspace, schema_name: str, schema: dict, model: str, mode: str) -> list[TeacherTask]:
     tasks = []
     with workspace.session() as session:
         labels = session.exec(select(Label).where(Label.schema_name == schema_name, col(Label.status).in_(OPEN))
@@ -97,7 +97,7 @@ def _plan(workspace: Workspace, schema_name: str, schema: dict, model: str, mode
                 select(Page.blob_key).where(Page.document_sha256 == label.document_sha256).order_by(Page.index))]
             key = hashlib.sha256(json.dumps([label.document_sha256, schema.get("$id"), model, PROMPT_VERSION, mode,
                                              wanted], sort_keys=True).encode()).hexdigest()
-            tasks.append(_Task(label.id, label.document_sha256, pages, wanted, known, key))
+            tasks.append(TeacherTask(label.id, label.document_sha256, pages, wanted, known, key))
     return tasks
 
 
@@ -121,7 +121,7 @@ def annotate(
     schema = builtin_schema(schema_name)
     price = price or UNKNOWN_PRICE
     report = AnnotateReport(model=teacher.model, mode=mode)
-    tasks = _plan(workspace, schema_name, schema, teacher.model, mode)
+    tasks = plan_tasks(workspace, schema_name, schema, teacher.model, mode)
     report.documents = len(tasks)
     with workspace.session() as session:
         done = {c.cache_key: c for c in session.exec(select(TeacherCall).where(
@@ -144,10 +144,9 @@ def annotate(
             _merge(workspace, task, json.loads(done[task.cache_key].answer), teacher.model, mode, schema, report)
             progress.advance()
 
-    lock = threading.Lock()
     spent = 0.0
     per_document = price.cost(INPUT_TOKENS_PER_PAGE, OUTPUT_TOKENS_PER_DOCUMENT)
-    futures: dict[Future, _Task] = {}
+    futures: dict[Future, TeacherTask] = {}
     queue = list(pending)
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         try:
@@ -158,16 +157,16 @@ def annotate(
                         queue.clear()
                         break
                     task = queue.pop(0)
-                    futures[pool.submit(_ask, teacher, task, schema, mode, max_attempts, backoff_seconds)] = task
+                    futures[pool.submit(_ask_and_keep, workspace, teacher, task, schema, mode, max_attempts,
+                                        backoff_seconds, price)] = task
                 if not futures:
                     break
                 finished, _ = wait(list(futures), return_when=FIRST_COMPLETED)
                 for future in finished:
                     task = futures.pop(future)
-                    outcome, attempts, latency = future.result()
-                    with lock:
-                        spent += _record(workspace, task, outcome, attempts, latency, teacher.model, mode, price,
-                                         schema, report)
+                    outcome, attempts, cost = future.result()
+                    spent += cost
+                    apply_outcome(workspace, task, outcome, attempts, cost, teacher.model, mode, schema, report)
                     progress.advance()
         except KeyboardInterrupt:
             for future in futures:
@@ -177,7 +176,15 @@ def annotate(
     return report
 
 
-def _ask(teacher: Teacher, task: _Task, schema: dict, mode: str, max_attempts: int,
+def _ask_and_keep(workspace: Workspace, teacher: Teacher, task: TeacherTask, schema: dict, mode: str,
+                  max_attempts: int, backoff: float, price: Price) -> tuple[TeacherAnswer | TeacherError, int, float]:
+    """Runs in a worker thread: the answer is stored here, not after the main loop gets to it."""
+    outcome, attempts, latency = _ask(teacher, task, schema, mode, max_attempts, backoff)
+    cost = store_call(workspace, task, outcome, attempts, latency, teacher.model, mode, price)
+    return outcome, attempts, cost
+
+
+def _ask(teacher: Teacher, task: TeacherTask, schema: dict, mode: str, max_attempts: int,
          backoff: float) -> tuple[TeacherAnswer | TeacherError, int, int]:
     wanted_schema = requested_schema(schema, task.wanted)
     text = instruction(schema, task.known, mode)
@@ -203,20 +210,16 @@ def _ask(teacher: Teacher, task: _Task, schema: dict, mode: str, max_attempts: i
     return last, max_attempts, int((time.perf_counter() - started) * 1000)
 
 
-def _record(workspace, task: _Task, outcome, attempts: int, latency: int, model: str, mode: str, price: Price,
-            schema: dict, report: AnnotateReport) -> float:
-    report.retries += attempts - 1
+def store_call(workspace, task: TeacherTask, outcome, attempts: int, latency: int, model: str, mode: str,
+               price: Price, failure_key: str | None = None) -> float:
+    """Keep the answer (or the failure) the moment it arrives: paid work survives any crash after."""
     with workspace.session() as session:
         if isinstance(outcome, TeacherError):
-            report.failed += 1
-            session.add(TeacherCall(cache_key=f"{task.cache_key[:48]}-{int(time.time() * 1000) % 10**15:015d}",
-                                    document_sha256=task.document, model=model, prompt_version=PROMPT_VERSION,
-                                    mode=mode, status="failed", attempts=attempts, latency_ms=latency,
-                                    raw=outcome.raw or None, error=f"{outcome.kind}: {outcome}"))
-            quarantine(session, stage=STAGE, source_uri=f"document:{task.document}", file_name=task.document[:12],
-                       reason=f"teacher_{outcome.kind}", detail=str(outcome))
+            key = failure_key or f"{task.cache_key[:48]}-{int(time.time() * 1000) % 10**15:015d}"
+            session.add(TeacherCall(cache_key=key, document_sha256=task.document, model=model,
+                                    prompt_version=PROMPT_VERSION, mode=mode, status="failed", attempts=attempts,
+                                    latency_ms=latency, raw=outcome.raw or None, error=f"{outcome.kind}: {outcome}"))
             session.commit()
-            report.problems.append({"document": task.document, "reason": outcome.kind, "detail": str(outcome)})
             return 0.0
         cost = price.cost(outcome.input_tokens, outcome.output_tokens)
         session.add(TeacherCall(cache_key=task.cache_key, document_sha256=task.document, model=model,
@@ -225,15 +228,36 @@ def _record(workspace, task: _Task, outcome, attempts: int, latency: int, model:
                                 cost_usd=cost, latency_ms=latency, attempts=attempts,
                                 answer=json.dumps(outcome.values, ensure_ascii=False), raw=outcome.raw))
         session.commit()
+        return cost
+
+
+def apply_outcome(workspace, task: TeacherTask, outcome, attempts: int, cost: float, model: str, mode: str,
+                  schema: dict, report: AnnotateReport) -> None:
+    """Count the outcome, quarantine a failure, merge an answer into the label."""
+    report.retries += attempts - 1
+    if isinstance(outcome, TeacherError):
+        report.failed += 1
+        with workspace.session() as session:
+            quarantine(session, stage=STAGE, source_uri=f"document:{task.document}", file_name=task.document[:12],
+                       reason=f"teacher_{outcome.kind}", detail=str(outcome))
+            session.commit()
+        report.problems.append({"document": task.document, "reason": outcome.kind, "detail": str(outcome)})
+        return
     report.called += 1
     report.input_tokens += outcome.input_tokens
     report.output_tokens += outcome.output_tokens
     report.cost_usd += cost
     _merge(workspace, task, outcome.values, model, mode, schema, report)
+
+
+def record_outcome(workspace, task: TeacherTask, outcome, attempts: int, latency: int, model: str, mode: str,
+                   price: Price, schema: dict, report: AnnotateReport, failure_key: str | None = None) -> float:
+    cost = store_call(workspace, task, outcome, attempts, latency, model, mode, price, failure_key)
+    apply_outcome(workspace, task, outcome, attempts, cost, model, mode, schema, report)
     return cost
 
 
-def _merge(workspace, task: _Task, answer: dict[str, Any], model: str, mode: str, schema: dict,
+def _merge(workspace, task: TeacherTask, answer: dict[str, Any], model: str, mode: str, schema: dict,
            report: AnnotateReport) -> None:
     """Put the teacher's values into the label: fill gaps, mark agreements and conflicts."""
     now = utcnow().isoformat()
@@ -244,13 +268,16 @@ def _merge(workspace, task: _Task, answer: dict[str, Any], model: str, mode: str
         events = []
         changed = False
         wanted_tops = set(task.wanted) if task.wanted is not None else None
+        answer = dict(answer)
+        reported = answer.pop(CONFIDENCE_KEY, None)
+        reported = reported if isinstance(reported, dict) else {}
         for path, value in flatten(answer).items():
             top = path.split(".")[0].split("[")[0]
             if wanted_tops is not None and top not in wanted_tops:
                 continue
             current = fields.get(path)
-            teacher_entry = {"value": value, "source": "teacher", "agent": model, "confidence": TEACHER_CONFIDENCE,
-                             "at": now}
+            teacher_entry = {"value": value, "source": "teacher", "agent": model,
+                             "confidence": _reported_confidence(reported, path, top), "at": now}
             if current is None:
                 if not _is_gap(path, gap_set):
                     continue
@@ -276,8 +303,9 @@ def _merge(workspace, task: _Task, answer: dict[str, Any], model: str, mode: str
         if events or changed:
             label.fields = json.dumps(fields, sort_keys=True, ensure_ascii=False)
             label.gaps = json.dumps(schema_gaps(schema, fields))
-            if any(entry.get("conflict") for entry in fields.values()):
-                label.status = LabelStatus.NEEDS_REVIEW
+            # Whatever triage said before no longer holds: the label is pre-annotated again
+            # and the next triage decides (conflicts go first in the review queue).
+            label.status = LabelStatus.PRE_ANNOTATED
             label.version += 1
             label.updated_at = utcnow()
             session.add(label)
@@ -285,6 +313,14 @@ def _merge(workspace, task: _Task, answer: dict[str, Any], model: str, mode: str
                 session.add(LabelEvent(label_id=label.id, field=path, old=_dump(old), new=_dump(new), source=source,
                                        agent=model, reason=reason))
             session.commit()
+
+
+def _reported_confidence(reported: dict[str, Any], path: str, top: str) -> float:
+    """The model's own confidence for a field when it gave one (by leaf path or top-level field)."""
+    value = reported.get(path, reported.get(top))
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
+        return float(value)
+    return TEACHER_CONFIDENCE
 
 
 def _is_gap(path: str, gaps: set[str]) -> bool:

@@ -23,6 +23,18 @@ SERVER = {"InternalServerException", "ServiceUnavailableException", "ModelTimeou
           "ModelNotReadyException", "ModelErrorException"}
 
 
+SYSTEM = "You read business documents and report their fields through the tool."
+
+
+def tool_config(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """One tool whose input is the wanted fields, and the choice forcing it."""
+    return {
+        "tools": [{"toolSpec": {"name": TOOL, "description": "Report the fields read from the document.",
+                                "inputSchema": {"json": dict(schema)}}}],
+        "toolChoice": {"tool": {"name": TOOL}},
+    }
+
+
 class BedrockConverseTeacher:
     def __init__(self, model: str = "us.amazon.nova-premier-v1:0", client: Any | None = None,
                  max_tokens: int = 4096) -> None:
@@ -48,12 +60,8 @@ class BedrockConverseTeacher:
         return {
             "modelId": self.model,
             "messages": [{"role": "user", "content": content}],
-            "system": [{"text": "You read business documents and report their fields through the tool."}],
-            "toolConfig": {
-                "tools": [{"toolSpec": {"name": TOOL, "description": "Report the fields read from the document.",
-                                        "inputSchema": {"json": dict(schema)}}}],
-                "toolChoice": {"tool": {"name": TOOL}},
-            },
+            "system": [{"text": SYSTEM}],
+            "toolConfig": tool_config(schema),
             "inferenceConfig": {"temperature": 0.0, "maxTokens": self.max_tokens},
         }
 
@@ -68,19 +76,23 @@ class BedrockConverseTeacher:
             raise TeacherError(kind, f"Bedrock {code}: {message}") from exc
         except (EndpointConnectionError, ReadTimeoutError) as exc:
             raise TeacherError("server", f"cannot reach Bedrock: {exc}") from exc
-        usage = response.get("usage", {})
-        blocks = response.get("output", {}).get("message", {}).get("content", [])
-        raw = json.dumps(blocks, ensure_ascii=False, default=str)[:20000]
-        for block in blocks:
-            if "toolUse" in block and isinstance(block["toolUse"].get("input"), dict):
-                return TeacherAnswer(values=block["toolUse"]["input"], input_tokens=usage.get("inputTokens", 0),
-                                     output_tokens=usage.get("outputTokens", 0), raw=raw)
-        text = " ".join(b.get("text", "") for b in blocks)
-        try:
-            values = json.loads(text)
-            if isinstance(values, dict):
-                return TeacherAnswer(values=values, input_tokens=usage.get("inputTokens", 0),
-                                     output_tokens=usage.get("outputTokens", 0), raw=raw)
-        except json.JSONDecodeError:
-            pass
-        raise TeacherError("invalid", "the answer has no tool call and is not a JSON object", raw=raw)
+        return answer_from_response(response)
+
+
+def answer_from_response(response: dict[str, Any]) -> TeacherAnswer:
+    """The tool call's input from a Converse answer (or a Nova batch ``modelOutput``, same shape)."""
+    usage = response.get("usage", {})
+    blocks = response.get("output", {}).get("message", {}).get("content", [])
+    raw = json.dumps(blocks, ensure_ascii=False, default=str)[:20000]
+    tokens = {"input_tokens": usage.get("inputTokens", 0), "output_tokens": usage.get("outputTokens", 0)}
+    for block in blocks:
+        if "toolUse" in block and isinstance(block["toolUse"].get("input"), dict):
+            return TeacherAnswer(values=block["toolUse"]["input"], raw=raw, **tokens)
+    text = " ".join(b.get("text", "") for b in blocks)
+    try:
+        values = json.loads(text)
+        if isinstance(values, dict):
+            return TeacherAnswer(values=values, raw=raw, **tokens)
+    except json.JSONDecodeError:
+        pass
+    raise TeacherError("invalid", "the answer has no tool call and is not a JSON object", raw=raw)

@@ -14,9 +14,14 @@ from PIL import Image
 
 from curator.imaging import fit_to_pixels
 
-PROMPT_VERSION = "t1"
-# Bedrock takes about 3.75 MiB of raw bytes per image; 2 MP of PNG stays well below it.
-MAX_IMAGE_PIXELS = 2_000_000
+PROMPT_VERSION = "t2"
+# An optional object in every answer where the model may say how sure it is per field;
+# triage uses it (field confidence comes from agreement between sources, and from the model
+# where it reports one). It never reaches the label as a field.
+CONFIDENCE_KEY = "_confidence"
+# Bedrock takes about 3.75 MiB of raw bytes per image; a 4 MP PNG page (the ingest cap, so
+# ingested pages go out as they are, without a re-encode) stays well below it.
+MAX_IMAGE_PIXELS = 4_000_000
 MAX_IMAGE_BYTES = int(3.75 * 1024 * 1024)
 
 
@@ -29,6 +34,11 @@ def requested_schema(schema: Mapping[str, Any], fields: list[str] | None) -> dic
         tops = {f.split(".")[0].split("[")[0] for f in fields}
         result["properties"] = {k: v for k, v in result["properties"].items() if k in tops}
         result["required"] = sorted(result["properties"])
+    result["properties"][CONFIDENCE_KEY] = {
+        "type": "object",
+        "description": "Optional: for each field you filled, how sure you are that it is read right, 0 to 1.",
+        "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+    }
     return result
 
 

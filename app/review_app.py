@@ -1,0 +1,29 @@
+"""Curator review UI: ``curator review`` runs ``streamlit run app/review_app.py -- --workspace DIR``."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.state import actor, workspace
+from app.views import dashboard, login, queue, review
+from curator.review.leases import release
+
+PAGES = {"Queue": queue.render, "Review": review.render, "Dashboard": dashboard.render}
+
+st.set_page_config(page_title="Curator review", layout="wide")
+
+me = actor()
+if me is None:
+    login.render()
+else:
+    if "_goto" in st.session_state:
+        st.session_state["nav"] = st.session_state.pop("_goto")
+    with st.sidebar:
+        st.markdown(f"**{me.name}** · {me.role}")
+        st.radio("Go to", list(PAGES), key="nav")
+        if st.button("Log out", key="logout"):
+            if me.can("edit") and st.session_state.get("label_id") is not None:
+                release(workspace(), me, st.session_state["label_id"])
+            st.session_state.clear()
+            st.rerun()
+    PAGES[st.session_state.get("nav", "Queue")]()

@@ -1,0 +1,79 @@
+"""``curator users`` and ``curator review`` (the Streamlit app on this workspace)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from curator.cli.context import workspace_from
+from curator.cli.output import console, fail, print_json, print_table
+from curator.review.users import ROLES, add_user, disable_user, list_users
+
+users_app = typer.Typer(help="People who log in to the review UI, and their roles.", no_args_is_help=True)
+APP_FILE = Path(__file__).resolve().parents[2] / "app" / "review_app.py"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(users_app, name="users")
+    app.command("review")(review_command)
+
+
+@users_app.command("add")
+def users_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Option("--role", help=" | ".join(ROLES))] = "reviewer",
+    password: Annotated[Optional[str], typer.Option("--password", help="Default: $CURATOR_PASSWORD, else asked (hidden).")] = None,
+) -> None:
+    """Add a user (or change a user's role and password); the password is stored as an argon2 hash."""
+    password = password or os.environ.get("CURATOR_PASSWORD") or typer.prompt(
+        f"password for {name}", hide_input=True, confirmation_prompt=True)
+    with workspace_from(ctx) as workspace:
+        try:
+            actor = add_user(workspace, name, role, password)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+    console.print(f"user [bold]{actor.name}[/] ({actor.role}) ready")
+
+
+@users_app.command("list")
+def users_list(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    with workspace_from(ctx) as workspace:
+        users = list_users(workspace)
+    if json_output:
+        print_json(users)
+    else:
+        print_table("Users", ["name", "role", "active", "created"],
+                    [(u["name"], u["role"], "yes" if u["active"] else "no", u["created_at"][:16]) for u in users])
+
+
+@users_app.command("disable")
+def users_disable(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
+    with workspace_from(ctx) as workspace:
+        try:
+            disable_user(workspace, name)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+    console.print(f"user {name} can no longer log in")
+
+
+def review_command(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option("--port")] = 8501,
+    address: Annotated[str, typer.Option("--address", help="127.0.0.1 keeps it on this machine; 0.0.0.0 shares it.")] = "127.0.0.1",
+) -> None:
+    """Start the review UI (Streamlit) on this workspace."""
+    with workspace_from(ctx) as workspace:
+        root = workspace.root
+        if not list_users(workspace):
+            console.print("[yellow]no users yet[/]: add one with `curator users add NAME --role reviewer`")
+    console.print(f"review UI for {root}: http://{address if address != '0.0.0.0' else 'localhost'}:{port}")
+    command = [sys.executable, "-m", "streamlit", "run", str(APP_FILE), "--server.port", str(port),
+               "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--", "--workspace", str(root)]
+    raise typer.Exit(subprocess.call(command))

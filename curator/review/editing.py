@@ -1,0 +1,288 @@
+"""Opening, editing, approving and rejecting a label, with optimistic locking and an audit trail.
+
+A save names the version it was based on; the database update only succeeds when the label is
+still at that version, so a save made on stale data is refused (``StaleVersion``) and never
+overwrites what someone else saved. Every changed field becomes a ``human`` value with the
+reviewer as agent, and an audit event.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from sqlalchemy import update
+from sqlmodel import select
+
+from curator.erp.paths import build_target, gaps, leaf_paths, schema_at
+from curator.review.leases import LeaseHeld, claim, holder, release
+from curator.review.masking import shown
+from curator.review.users import Actor, require
+from curator.schemas import builtin_schema
+from curator.store.models import Document, Label, LabelEvent, LabelStatus, Page, utcnow
+from curator.workspace import Workspace
+
+HUMAN_CONFIDENCE = 1.0
+ACTIONS = ("draft", "approve", "reject")
+
+
+class StaleVersion(RuntimeError):
+    """The label changed since it was opened; nothing was saved."""
+
+
+class ReviewRefused(ValueError):
+    """The action is not possible as asked (schema errors on approve, no reason to reject, ...)."""
+
+    def __init__(self, message: str, field_errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.field_errors = field_errors or {}
+
+
+@dataclass
+class FieldView:
+    path: str
+    value: Any
+    source: str | None
+    agent: str | None
+    confidence: float | None
+    hint: str | None
+    types: list[str]
+    enum: list[Any] | None = None
+    fmt: str | None = None
+    conflict: bool = False
+    suspect: bool = False
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class LabelView:
+    label_id: int
+    document: str
+    file_name: str
+    document_class: str | None
+    schema_name: str
+    status: str
+    version: int
+    priority: int | None
+    score: float | None
+    fields: list[FieldView]
+    arrays: dict[str, list[str]]  # object arrays: name -> sub-field names, for table editing
+    pages: list[Path]
+    problems: list[str]
+    lease: tuple[str, Any] | None
+    editable: bool
+
+
+def _node_types(node: dict[str, Any]) -> list[str]:
+    types = node.get("type", [])
+    return [types] if isinstance(types, str) else list(types)
+
+
+def _field_paths(schema: dict[str, Any], stored: dict[str, Any]) -> list[str]:
+    """Every scalar leaf of the schema, with array elements expanded to those that exist."""
+    paths = []
+    for leaf in leaf_paths(schema):
+        if leaf.endswith("[]"):
+            continue
+        if "[]." in leaf:
+            array, _, sub = leaf.partition("[].")
+            indices = sorted({int(p[len(array) + 1:].split("]")[0]) for p in stored if p.startswith(array + "[")})
+            paths += [f"{array}[{i}].{sub}" for i in indices]
+        else:
+            paths.append(leaf)
+    return paths
+
+
+def _arrays(schema: dict[str, Any]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for leaf in leaf_paths(schema):
+        if "[]." in leaf:
+            array, _, sub = leaf.partition("[].")
+            out.setdefault(array, []).append(sub)
+    return out
+
+
+def field_errors(schema: dict[str, Any], values: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """Schema errors by leaf path (for inline display) and as one list (for the label)."""
+    target = build_target(schema, values)
+    by_path: dict[str, str] = {}
+    problems = []
+    for error in jsonschema.Draft202012Validator(schema).iter_errors(target):
+        parts = list(error.absolute_path)
+        path = ""
+        for part in parts:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        problems.append(f"{path.replace('.', '/') or '(root)'}: {error.message}")
+        if error.validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else ""
+            path = f"{path}.{missing}" if path else missing
+        by_path.setdefault(path or "(root)", error.message)
+    return by_path, problems
+
+
+def open_label(workspace: Workspace, actor: Actor, label_id: int, *, claim_lease: bool = True) -> LabelView:
+    """The label as this person may see it; reviewers and above claim it (LeaseHeld if taken)."""
+    require(actor, "read")
+    editable = actor.can("edit")
+    if editable and claim_lease:
+        try:
+            claim(workspace, actor, label_id)
+        except LeaseHeld:
+            editable = False
+            raise
+    with workspace.session() as session:
+        label = session.get(Label, label_id)
+        if label is None:
+            raise KeyError(f"no label {label_id}")
+        document = session.get(Document, label.document_sha256)
+        pages = [workspace.blobs.path(key) for key in session.exec(
+            select(Page.blob_key).where(Page.document_sha256 == label.document_sha256).order_by(Page.index))]
+    schema = builtin_schema(label.schema_name)
+    stored: dict[str, dict[str, Any]] = json.loads(label.fields)
+    errors, _ = field_errors(schema, {p: e.get("value") for p, e in stored.items()})
+    views = []
+    for path in _field_paths(schema, stored):
+        entry = stored.get(path, {})
+        node = schema_at(schema, path)
+        views.append(FieldView(
+            path=path, value=shown(actor, path, entry.get("value")), source=entry.get("source"),
+            agent=entry.get("agent"), confidence=entry.get("confidence"), hint=node.get("x-hint"),
+            types=_node_types(node), enum=node.get("enum"), fmt=node.get("format"),
+            conflict=bool(entry.get("conflict")), suspect=bool(entry.get("suspect")),
+            candidates=[dict(c, value=shown(actor, path, c.get("value"))) for c in entry.get("candidates", [])],
+            error=errors.get(path)))
+    lease = holder(workspace, label_id)
+    return LabelView(label.id, label.document_sha256, document.file_name if document else "", document.document_class
+                     if document else None, label.schema_name, label.status, label.version, label.priority,
+                     label.score, views, _arrays(schema), pages, json.loads(label.problems), lease,
+                     editable and label.status != LabelStatus.REJECTED)
+
+
+def save_label(workspace: Workspace, actor: Actor, label_id: int, *, base_version: int,
+               changes: dict[str, Any] | None = None, action: str = "draft", reason: str | None = None,
+               removed_paths: list[str] | None = None) -> LabelView:
+    """Apply a reviewer's changes (already typed values, by leaf path) and an action.
+
+    ``draft`` keeps the label in the queue; ``approve`` needs a schema-valid label without
+    open conflicts; ``reject`` needs a reason. Raises StaleVersion, LeaseHeld, ReviewRefused
+    or PermissionDenied; nothing is written then.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"action must be one of {', '.join(ACTIONS)}")
+    require(actor, "approve" if action in ("approve", "reject") else "edit")
+    if action == "reject" and not (reason or "").strip():
+        raise ReviewRefused("say why the document is rejected")
+    current_holder = holder(workspace, label_id)
+    if current_holder and current_holder[0] != actor.name:
+        raise LeaseHeld(*current_holder)
+    changes = dict(changes or {})
+    removed = set(removed_paths or [])
+    now = utcnow()
+    with workspace.session() as session:
+        label = session.get(Label, label_id)
+        if label is None:
+            raise KeyError(f"no label {label_id}")
+        if label.version != base_version:
+            raise StaleVersion(_stale_message(session, label, base_version))
+        schema = builtin_schema(label.schema_name)
+        fields: dict[str, dict[str, Any]] = json.loads(label.fields)
+        events: list[LabelEvent] = []
+        for path in sorted(removed):
+            if path in fields:
+                events.append(LabelEvent(label_id=label_id, field=path, old=_dump(fields[path].get("value")),
+                                         new=None, source="human", agent=actor.name, reason="row removed"))
+                del fields[path]
+        for path, value in sorted(changes.items()):
+            schema_at(schema, path)  # KeyError for a path the schema does not have
+            old = fields.get(path)
+            if old and old.get("value") == value and old.get("source") == "human" and not old.get("conflict"):
+                continue
+            why = ("resolved a conflict" if old and old.get("conflict") else
+                   "confirmed" if old and old.get("value") == value else "corrected")
+            fields[path] = {"value": value, "source": "human", "agent": actor.name, "confidence": HUMAN_CONFIDENCE,
+                            "at": now.isoformat(),
+                            **({"previous": {"source": old.get("source"), "agent": old.get("agent"),
+                                             "value": old.get("value")}} if old else {})}
+            events.append(LabelEvent(label_id=label_id, field=path, old=_dump(old and old.get("value")),
+                                     new=_dump(value), source="human", agent=actor.name, reason=why))
+        values = {p: e.get("value") for p, e in fields.items()}
+        errors, problems = field_errors(schema, values)
+        old_status, old_priority = label.status, label.priority
+        new_status = label.status
+        if action == "approve":
+            open_conflicts = sorted(p for p, e in fields.items() if e.get("conflict"))
+            if open_conflicts:
+                raise ReviewRefused("choose a value for every conflict first: " + ", ".join(open_conflicts),
+                                    {p: "conflict not resolved" for p in open_conflicts})
+            if problems:
+                raise ReviewRefused("the label does not match the schema: " + "; ".join(problems[:3]), errors)
+            for entry in fields.values():  # approving vouches for every value left as it was
+                if entry.get("suspect"):
+                    entry["suspect"] = False
+                    entry["confirmed_by"] = actor.name
+            new_status = LabelStatus.APPROVED
+        elif action == "reject":
+            new_status = LabelStatus.REJECTED
+        elif new_status in (LabelStatus.AUTO_ACCEPTED, LabelStatus.DRAFT, LabelStatus.PRE_ANNOTATED,
+                            LabelStatus.APPROVED):
+            new_status = LabelStatus.NEEDS_REVIEW  # a person is on it now
+        result = session.execute(
+            update(Label).where(Label.id == label_id, Label.version == base_version).values(
+                fields=json.dumps(fields, sort_keys=True, ensure_ascii=False), gaps=json.dumps(gaps(schema, fields)),
+                problems=json.dumps(problems), status=new_status, version=base_version + 1, updated_at=now,
+                priority=None if new_status in (LabelStatus.APPROVED, LabelStatus.REJECTED) else old_priority)
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            session.rollback()
+            raise StaleVersion(_stale_message(session, session.get(Label, label_id), base_version))
+        if new_status != old_status:
+            events.append(LabelEvent(label_id=label_id, field="(status)", old=old_status, new=new_status,
+                                     source="human", agent=actor.name,
+                                     reason=(reason or "").strip() or {"approve": "approved", "draft": "draft saved",
+                                                                       "reject": "rejected"}[action]))
+        session.add_all(events)
+        session.commit()
+    if action in ("approve", "reject"):
+        release(workspace, actor, label_id)
+    else:
+        claim(workspace, actor, label_id)  # saving renews the lease
+    return open_label(workspace, actor, label_id, claim_lease=False)
+
+
+def _stale_message(session, label: Label, base_version: int) -> str:
+    last = session.exec(select(LabelEvent).where(LabelEvent.label_id == label.id)
+                        .order_by(LabelEvent.id.desc())).first()
+    who = f" by {last.agent} at {last.at:%H:%M:%S} UTC" if last is not None else ""
+    return (f"this document was changed{who} after you opened it (version {base_version} -> {label.version}); "
+            "nothing was saved: reload it to see the changes")
+
+
+def history(workspace: Workspace, actor: Actor, label_id: int) -> list[dict[str, Any]]:
+    """Who changed what and when, newest first (values masked for viewers)."""
+    require(actor, "read")
+    with workspace.session() as session:
+        events = session.exec(select(LabelEvent).where(LabelEvent.label_id == label_id)
+                              .order_by(LabelEvent.id.desc())).all()
+    out = []
+    for e in events:
+        old, new = (e.old, e.new) if e.field == "(status)" else (_load(e.old), _load(e.new))
+        out.append({"at": e.at, "who": e.agent, "source": e.source, "field": e.field,
+                    "old": shown(actor, e.field, old), "new": shown(actor, e.field, new), "reason": e.reason})
+    return out
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _load(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text

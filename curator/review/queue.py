@@ -1,0 +1,150 @@
+"""The review queue: what needs a person, most urgent first, with the filters reviewers use.
+
+Order: triage priority (conflicts, then unsure teacher values, then the rest), then the lowest
+field confidence, then age. Documents another reviewer holds a live lease on are left out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlmodel import col, select
+
+from curator.review.leases import LeaseHeld, claim, release
+from curator.review.users import Actor, require
+from curator.store.models import Document, Label, LabelStatus, ReviewLease, utcnow
+from curator.workspace import Workspace
+
+SOURCES = ("erp", "teacher", "human", "rule")
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    statuses: tuple[str, ...] = (LabelStatus.NEEDS_REVIEW,)
+    document_class: str | None = None
+    schema_name: str | None = None
+    conflicts_only: bool = False
+    conflict_field: str | None = None  # a leaf path, e.g. "total" or "employee.ssn"
+    source: str | None = None  # labels with at least one field from this source
+
+
+@dataclass
+class QueueItem:
+    label_id: int
+    document: str
+    file_name: str
+    document_class: str | None
+    schema_name: str
+    status: str
+    priority: int | None
+    score: float | None
+    version: int
+    conflicts: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _query(filters: QueueFilter, actor: Actor, after: tuple | None = None):
+    now = utcnow()
+    priority = func.coalesce(Label.priority, 9)
+    score = func.coalesce(Label.score, 1.0)
+    query = (select(Label.id, Label.document_sha256, Document.file_name, Document.document_class, Label.schema_name,
+                    Label.status, Label.priority, Label.score, Label.version, Label.fields)
+             .join(Document, Document.sha256 == Label.document_sha256)
+             .outerjoin(ReviewLease, ReviewLease.label_id == Label.id)
+             .where(col(Label.status).in_(filters.statuses))
+             .where(or_(col(ReviewLease.label_id).is_(None), ReviewLease.expires_at < now,
+                        ReviewLease.user_name == actor.name)))
+    if filters.document_class:
+        query = query.where(Document.document_class == filters.document_class)
+    if filters.schema_name:
+        query = query.where(Label.schema_name == filters.schema_name)
+    if filters.conflicts_only or filters.conflict_field:
+        query = query.where(col(Label.fields).contains('"conflict": true'))
+    if filters.source:
+        query = query.where(col(Label.fields).contains(f'"source": "{filters.source}"'))
+    return query.order_by(priority, score, Label.id)
+
+
+def _matches(fields: dict[str, Any], filters: QueueFilter) -> list[str] | None:
+    conflicts = sorted(path for path, entry in fields.items() if entry.get("conflict"))
+    if filters.conflict_field and filters.conflict_field not in conflicts:
+        return None
+    if filters.conflicts_only and not conflicts:
+        return None
+    if filters.source and not any(entry.get("source") == filters.source for entry in fields.values()):
+        return None
+    return conflicts
+
+
+def iter_queue(workspace: Workspace, actor: Actor, filters: QueueFilter = QueueFilter(),
+               batch: int = 50) -> Iterator[QueueItem]:
+    """Queue items in order, read a page at a time (the queue may hold tens of thousands)."""
+    require(actor, "read")
+    offset = 0
+    while True:
+        with workspace.session() as session:
+            rows = session.exec(_query(filters, actor).offset(offset).limit(batch)).all()
+        for row in rows:
+            conflicts = _matches(json.loads(row[9]), filters)
+            if conflicts is not None:
+                yield QueueItem(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], conflicts)
+        if len(rows) < batch:
+            return
+        offset += batch
+
+
+def review_queue(workspace: Workspace, actor: Actor, filters: QueueFilter = QueueFilter(),
+                 limit: int = 50) -> list[QueueItem]:
+    items = []
+    for item in iter_queue(workspace, actor, filters, batch=limit):
+        items.append(item)
+        if len(items) >= limit:
+            break
+    return items
+
+
+def queue_size(workspace: Workspace, actor: Actor, filters: QueueFilter = QueueFilter()) -> int:
+    require(actor, "read")
+    with workspace.session() as session:
+        query = (select(func.count()).select_from(Label).join(Document, Document.sha256 == Label.document_sha256)
+                 .where(col(Label.status).in_(filters.statuses)))
+        if filters.document_class:
+            query = query.where(Document.document_class == filters.document_class)
+        if filters.schema_name:
+            query = query.where(Label.schema_name == filters.schema_name)
+        return session.exec(query).one()
+
+
+def next_document(workspace: Workspace, actor: Actor, filters: QueueFilter = QueueFilter(),
+                  skip: frozenset[int] = frozenset()) -> QueueItem | None:
+    """The first document in the queue nobody else holds, claimed for ``actor``.
+
+    ``skip`` holds labels this reviewer already passed in this session (so "next" moves on
+    even when a draft left a document in the queue). Two reviewers asking at once get two
+    different documents: the lease decides.
+    """
+    require(actor, "edit")
+    for item in iter_queue(workspace, actor, filters, batch=20):
+        if item.label_id in skip:
+            continue
+        try:
+            claim(workspace, actor, item.label_id)
+        except LeaseHeld:
+            continue
+        # The page of the queue was read before the lease was won: someone may have finished
+        # this document in between (and released it). Only a document still waiting counts.
+        with workspace.session() as session:
+            label = session.get(Label, item.label_id)
+            still_waiting = label is not None and label.status in filters.statuses
+            if still_waiting:
+                item.version, item.status = label.version, label.status
+        if still_waiting:
+            return item
+        release(workspace, actor, item.label_id)
+    return None

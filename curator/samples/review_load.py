@@ -1,0 +1,101 @@
+"""A workspace full of invoices waiting for review, for load tests of the review queue and UI.
+
+Real ingest and bootstrap of 50,000 documents takes an hour; the queue only needs what they
+leave behind: documents, page images, labels with provenance, conflicts, suspect values and
+teacher-only fields, triaged. Labels come from the same invoice generator as the corpus; page
+images are drawn from the label (a few dozen distinct images, shared by content hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import random
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+from curator.curate.triage import judge
+from curator.erp.accuracy import flatten
+from curator.erp.paths import gaps
+from curator.progress import ProgressHook, SilentProgress
+from curator.samples.invoices import BUYERS, make_invoice_label, make_vendors
+from curator.schemas import builtin_schema
+from curator.store.models import Document, Label, LabelStatus, Page
+from curator.workspace import Workspace
+
+DISTINCT_PAGES = 40
+
+
+def _page_image(label: dict[str, Any]) -> bytes:
+    image = Image.new("L", (850, 1100), 255)
+    draw = ImageDraw.Draw(image)
+    y = 40
+    for key in ("seller_name", "seller_address", "invoice_number", "invoice_date", "due_date", "buyer_name",
+                "currency", "subtotal", "tax", "total"):
+        draw.text((50, y), f"{key.replace('_', ' ')}: {label.get(key)}", fill=0)
+        y += 28
+    for item in label["line_items"][:20]:
+        draw.text((50, y), f"{item['description']}  {item['quantity']} x {item['unit_price']} = {item['amount']}",
+                  fill=0)
+        y += 22
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def populate_for_review(workspace: Workspace, n: int, *, seed: int = 3, batch: int = 1000,
+                        progress: ProgressHook | None = None) -> dict[str, int]:
+    """Add ``n`` triaged invoice labels: ~10% with a conflict, ~15% with teacher-only values,
+    ~5% with a suspect value; the rest clean (auto-accepted)."""
+    rng = random.Random(seed)
+    schema = builtin_schema("invoice")
+    config = workspace.config.triage
+    vendors = make_vendors(rng)
+    companies = sorted(BUYERS)
+    progress = progress or SilentProgress()
+    progress.start(n, "review load")
+    pages: list[tuple[str, int, int]] = []
+    counts = {"documents": 0, "needs_review": 0, "auto_accepted": 0}
+    for start in range(0, n, batch):
+        with workspace.session() as session:
+            for i in range(start, min(n, start + batch)):
+                vendor = rng.choice(vendors)
+                truth = make_invoice_label(rng, vendor, rng.choice(companies), 10000 + i, rng.choice([2018, 2019]),
+                                           long_order=False)
+                if len(pages) < DISTINCT_PAGES:
+                    data = _page_image(truth)
+                    pages.append((workspace.blobs.put(data, kind="page", suffix=".png"), 850, 1100))
+                blob, width, height = pages[i % len(pages)]
+                sha = hashlib.sha256(f"review-load:{seed}:{i}".encode()).hexdigest()
+                session.add(Document(sha256=sha, file_name=f"invoice-{i:06d}.pdf", source_uri=f"load://{i}",
+                                     mime="application/pdf", size_bytes=50_000, page_count=1,
+                                     document_class="invoice", original_blob=blob, renderer="load", dpi=100))
+                session.add(Page(document_sha256=sha, index=0, blob_key=blob, width=width, height=height, dpi=100,
+                                 phash=f"{i:016x}"))
+                fields = {path: {"value": value, "source": "erp", "agent": "load", "confidence": 0.9, "at": "2026-01-01"}
+                          for path, value in flatten(truth).items() if not path.startswith("line_items")}
+                roll = rng.random()
+                if roll < 0.10:
+                    fields["total"].update(conflict=True, confidence=0.3, candidates=[
+                        {"value": truth["total"], "source": "erp", "agent": "load"},
+                        {"value": round(truth["total"] + 10, 2), "source": "teacher", "agent": "nova"}])
+                elif roll < 0.25:
+                    for path, value in flatten({"line_items": truth["line_items"]}).items():
+                        fields[path] = {"value": value, "source": "teacher", "agent": "nova", "confidence": 0.7,
+                                        "at": "2026-01-01"}
+                elif roll < 0.30:
+                    fields["buyer_address"]["suspect"] = True
+                    fields["buyer_address"]["confidence"] = 0.3
+                label = Label(document_sha256=sha, schema_name="invoice", schema_version="1",
+                              fields=json.dumps(fields, sort_keys=True), gaps=json.dumps(gaps(schema, fields)))
+                verdict = judge(label, schema, config)
+                label.status = LabelStatus.NEEDS_REVIEW if verdict.reasons else LabelStatus.AUTO_ACCEPTED
+                label.priority, label.score = verdict.priority, verdict.score
+                counts[label.status] += 1
+                counts["documents"] += 1
+                session.add(label)
+                progress.advance()
+            session.commit()
+    return counts

@@ -1,0 +1,207 @@
+"""Review domain: users and roles, the queue, leases, edits with optimistic locking, the audit
+trail and the dashboard figures, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from curator.cli import app
+from curator.review.dashboard import class_balance, field_coverage, reviewer_throughput, status_counts
+from curator.review.editing import ReviewRefused, StaleVersion, history, open_label, save_label
+from curator.review.leases import LeaseHeld, claim
+from curator.review.queue import QueueFilter, next_document, review_queue
+from curator.review.users import LoginFailed, PermissionDenied, add_user, authenticate
+from curator.samples.review_load import populate_for_review
+from curator.store.models import Document, Label, LabelEvent, Page, ReviewLease, User, utcnow
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def team(workspace):
+    populate_for_review(workspace, 60, seed=5)
+    people = {role: add_user(workspace, f"{role}-1", role, PASSWORD) for role in ("admin", "reviewer", "viewer")}
+    people["reviewer2"] = add_user(workspace, "reviewer-2", "reviewer", PASSWORD)
+    return workspace, people
+
+
+def _label(ws, label_id) -> Label:
+    with ws.session() as session:
+        return session.get(Label, label_id)
+
+
+def test_users_log_in_with_argon2_hashes_only(team):
+    ws, people = team
+    assert authenticate(ws, "reviewer-1", PASSWORD) == people["reviewer"]
+    with pytest.raises(LoginFailed):
+        authenticate(ws, "reviewer-1", "wrong password")
+    with pytest.raises(LoginFailed):
+        authenticate(ws, "nobody", PASSWORD)
+    with ws.session() as session:
+        stored = session.exec(select(User.password_hash)).all()
+    assert all(h.startswith("$argon2id$") and PASSWORD not in h for h in stored)
+    with pytest.raises(ValueError, match="role must be one of"):
+        add_user(ws, "x", "superuser", PASSWORD)
+    with pytest.raises(PermissionDenied):
+        add_user(ws, "x", "reviewer", PASSWORD, by=people["reviewer"])
+    result = CliRunner().invoke(app, ["-w", str(ws.root), "users", "add", "ann", "--role", "author",
+                                      "--password", PASSWORD])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(CliRunner().invoke(app, ["-w", str(ws.root), "users", "list", "--json"]).stdout)
+    assert {"name": "ann", "role": "author"}.items() <= next(u for u in listed if u["name"] == "ann").items()
+
+
+def test_queue_is_ordered_by_priority_and_filters(team):
+    ws, people = team
+    me = people["reviewer"]
+    items = review_queue(ws, me, limit=100)
+    assert items and [i.priority for i in items] == sorted(i.priority for i in items)
+    assert items[0].priority == 0 and items[0].conflicts == ["total"]
+    assert all(i.status == "needs_review" for i in items)
+    conflicts = review_queue(ws, me, QueueFilter(conflicts_only=True), limit=100)
+    assert conflicts and all(i.conflicts for i in conflicts)
+    assert review_queue(ws, me, QueueFilter(conflict_field="total"), limit=100) == conflicts
+    assert review_queue(ws, me, QueueFilter(conflict_field="tax"), limit=100) == []
+    teacher = review_queue(ws, me, QueueFilter(source="teacher"), limit=100)
+    assert teacher and all(i.priority in (0, 1) for i in teacher)
+    assert review_queue(ws, me, QueueFilter(document_class="w2")) == []
+
+
+def test_leases_keep_two_reviewers_apart(team):
+    ws, people = team
+    first = next_document(ws, people["reviewer"])
+    second = next_document(ws, people["reviewer2"])
+    assert first.label_id != second.label_id
+    with pytest.raises(LeaseHeld, match="reviewer-1 is working on this document"):
+        open_label(ws, people["reviewer2"], first.label_id)
+    # The queue hides documents someone else holds.
+    assert first.label_id not in [i.label_id for i in review_queue(ws, people["reviewer2"], limit=100)]
+    # An expired lease is free again.
+    with ws.session() as session:
+        session.execute(update(ReviewLease).where(ReviewLease.label_id == first.label_id)
+                        .values(expires_at=utcnow() - timedelta(minutes=1)))
+        session.commit()
+    assert claim(ws, people["reviewer2"], first.label_id) > utcnow()
+    with pytest.raises(PermissionDenied):
+        next_document(ws, people["viewer"])
+
+
+def test_edit_approve_reject_and_stale_saves(team):
+    ws, people = team
+    me = people["reviewer"]
+    item = next_document(ws, me, QueueFilter(conflicts_only=True))
+    view = open_label(ws, me, item.label_id)
+    total = next(f for f in view.fields if f.path == "total")
+    assert total.conflict and [c["source"] for c in total.candidates] == ["erp", "teacher"]
+    with pytest.raises(ReviewRefused, match="conflict"):
+        save_label(ws, me, item.label_id, base_version=view.version, action="approve")
+    saved = save_label(ws, me, item.label_id, base_version=view.version, changes={"po_number": "4500012345"})
+    assert saved.version == view.version + 1 and saved.status == "needs_review"
+    po = next(f for f in saved.fields if f.path == "po_number")
+    assert (po.value, po.source, po.agent, po.confidence) == ("4500012345", "human", "reviewer-1", 1.0)
+    # A save based on the old version is refused and changes nothing.
+    with pytest.raises(StaleVersion, match="nothing was saved"):
+        save_label(ws, me, item.label_id, base_version=view.version, changes={"po_number": "OLD"})
+    assert json.loads(_label(ws, item.label_id).fields)["po_number"]["value"] == "4500012345"
+    # A value that breaks the schema shows inline and blocks approval.
+    with pytest.raises(ReviewRefused) as refused:
+        save_label(ws, me, item.label_id, base_version=saved.version, action="approve",
+                   changes={"total": total.candidates[0]["value"], "currency": "EURO"})
+    assert "currency" in refused.value.field_errors
+    approved = save_label(ws, me, item.label_id, base_version=saved.version, action="approve",
+                          changes={"total": total.candidates[0]["value"]})
+    assert approved.status == "approved" and approved.lease is None
+    events = history(ws, me, item.label_id)
+    assert [e["field"] for e in events[:3]] == ["(status)", "total", "po_number"]
+    assert events[1]["reason"] == "resolved a conflict" and events[0]["who"] == "reviewer-1"
+    # Reject needs a reason; the viewer may do nothing but read.
+    other = next_document(ws, me)
+    view = open_label(ws, me, other.label_id)
+    with pytest.raises(ReviewRefused, match="why"):
+        save_label(ws, me, other.label_id, base_version=view.version, action="reject")
+    rejected = save_label(ws, me, other.label_id, base_version=view.version, action="reject", reason="not an invoice")
+    assert rejected.status == "rejected"
+    with pytest.raises(PermissionDenied):
+        save_label(ws, people["viewer"], other.label_id, base_version=rejected.version, changes={"total": 1.0})
+    # Someone else's lease blocks a save even with the right version.
+    third = next_document(ws, people["reviewer2"])
+    with pytest.raises(LeaseHeld):
+        save_label(ws, me, third.label_id, base_version=third.version, changes={"po_number": "1"})
+
+
+def test_viewer_sees_ssns_masked(team):
+    ws, people = team
+    with ws.session() as session:
+        document = session.exec(select(Document)).first()
+        page = session.exec(select(Page).where(Page.document_sha256 == document.sha256)).first()
+        w2 = Document(sha256="f" * 64, file_name="w2.pdf", source_uri="x", mime="application/pdf", size_bytes=1,
+                      page_count=1, document_class="w2", original_blob=document.original_blob, renderer="x", dpi=100)
+        session.add(w2)
+        session.add(Page(document_sha256=w2.sha256, index=0, blob_key=page.blob_key, width=1, height=1, phash="0"))
+        label = Label(document_sha256=w2.sha256, schema_name="w2", schema_version="1", status="needs_review",
+                      fields=json.dumps({"employee.ssn": {"value": "987-65-4321", "source": "erp", "confidence": 0.9}}))
+        session.add(label)
+        session.commit()
+        label_id = label.id
+    viewer_view = open_label(ws, people["viewer"], label_id)
+    reviewer_view = open_label(ws, people["reviewer"], label_id)
+    ssn = lambda view: next(f.value for f in view.fields if f.path == "employee.ssn")  # noqa: E731
+    assert ssn(viewer_view) == "***-**-4321" and not viewer_view.editable
+    assert ssn(reviewer_view) == "987-65-4321" and reviewer_view.editable
+
+
+def test_two_reviewers_at_once_never_share_a_document(team):
+    """Both reviewers pull from the same queue as fast as they can; the store's lease and
+    version checks must keep every document with one of them."""
+    ws, people = team
+    done: dict[str, list[int]] = {"reviewer-1": [], "reviewer-2": []}
+    errors: list[BaseException] = []
+
+    def work(actor):
+        try:
+            for _ in range(8):
+                item = next_document(ws, actor)
+                if item is None:
+                    return
+                view = open_label(ws, actor, item.label_id, claim_lease=False)
+                fixes = {f.path: f.candidates[0]["value"] for f in view.fields if f.conflict}
+                save_label(ws, actor, item.label_id, base_version=view.version, changes=fixes, action="approve")
+                done[actor.name].append(item.label_id)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(people[key],)) for key in ("reviewer", "reviewer2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    first, second = set(done["reviewer-1"]), set(done["reviewer-2"])
+    assert len(first) == 8 and len(second) == 8 and not first & second
+    with ws.session() as session:
+        approvals = session.exec(select(LabelEvent.label_id).where(LabelEvent.new == "approved",
+                                                                   LabelEvent.source == "human")).all()
+    assert sorted(approvals) == sorted(first | second)  # each approved exactly once
+
+
+def test_dashboard_figures(team):
+    ws, people = team
+    me = people["reviewer"]
+    item = next_document(ws, me, QueueFilter(source="teacher", statuses=("needs_review",)))
+    view = open_label(ws, me, item.label_id, claim_lease=False)
+    save_label(ws, me, item.label_id, base_version=view.version, action="approve",
+               changes={f.path: f.candidates[0]["value"] for f in view.fields if f.conflict})
+    statuses = {(r["status"]): r["labels"] for r in status_counts(ws, me)}
+    assert sum(statuses.values()) == 60 and statuses["approved"] == 1
+    assert class_balance(ws, me) == [{"class": "invoice", "documents": 60, "ready": statuses["auto_accepted"] + 1}]
+    coverage = {(r["field"], r["source"]): r["labels"] for r in field_coverage(ws, me, "invoice")}
+    assert coverage[("total", "erp")] + coverage.get(("total", "human"), 0) == 60
+    assert coverage[("line_items[].amount", "teacher")] > 0
+    assert reviewer_throughput(ws, me)[0]["documents"] == 1
