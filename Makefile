@@ -23,13 +23,15 @@ system-deps:
 	scripts/install-system-deps.sh
 
 test: system-deps venv
-	scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
+	CURATOR_REQUIRE_BROWSER=1 scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: venv
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/match.py
 	$(BIN)/python bench/bootstrap_quality.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/teacher.py
+	$(BIN)/python bench/review.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache bench/out

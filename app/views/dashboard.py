@@ -27,7 +27,7 @@ def render() -> None:
         else:
             st.altair_chart(alt.Chart(statuses).mark_bar().encode(
                 x=alt.X("labels:Q"), y=alt.Y("status:N", sort="-x"), color="schema:N",
-                tooltip=["schema", "status", "labels"]), use_container_width=True)
+                tooltip=["schema", "status", "labels"]), width="stretch")
     with right:
         st.subheader("Class balance")
         if balance.empty:
@@ -36,7 +36,7 @@ def render() -> None:
             long = balance.melt(id_vars="class", value_vars=["documents", "ready"], var_name="count", value_name="n")
             st.altair_chart(alt.Chart(long).mark_bar().encode(
                 x=alt.X("class:N"), xOffset="count:N", y="n:Q", color="count:N",
-                tooltip=["class", "count", "n"]), use_container_width=True)
+                tooltip=["class", "count", "n"]), width="stretch")
     st.subheader("Field coverage by source")
     schema = st.selectbox("Schema", ["invoice", "w2"], key="coverage_schema")
     coverage = pd.DataFrame(_coverage(str(ws.root), schema))
@@ -46,7 +46,7 @@ def render() -> None:
         st.altair_chart(alt.Chart(coverage).mark_bar().encode(
             y=alt.Y("field:N", sort=None), x=alt.X("labels:Q", stack="normalize", title="share of labels"),
             color=alt.Color("source:N", scale=SOURCE_COLOURS), tooltip=["field", "source", "labels"]),
-            use_container_width=True)
+            width="stretch")
     st.subheader("Reviewer throughput")
     throughput = pd.DataFrame(reviewer_throughput(ws, me))
     if throughput.empty:
@@ -55,7 +55,7 @@ def render() -> None:
         st.altair_chart(alt.Chart(throughput).mark_bar().encode(
             x="day:N", y="documents:Q", color="reviewer:N", tooltip=["reviewer", "day", "documents", "approved",
                                                                      "rejected", "fields"]),
-            use_container_width=True)
+            width="stretch")
 
 
 @st.cache_data(ttl=60, show_spinner="counting field sources ...")

@@ -22,24 +22,49 @@ from curator.schemas import builtin_schema
 SOURCE_BADGE = {"erp": "ERP", "teacher": "teacher", "human": "human", "rule": "rule", None: "empty"}
 
 
+def _base_version(view: LabelView) -> int:
+    """The version the reviewer opened (or last saved): saves are checked against it, so a
+    change someone else made meanwhile is refused instead of silently overwritten."""
+    base = st.session_state.get("base")
+    if not base or base[0] != view.label_id:
+        _fill_form(view)
+        base = st.session_state["base"]
+    return base[1]
+
+
+def _fill_form(view: LabelView) -> None:
+    """Put a label's values into the form. Field widgets keep one key per schema path across
+    documents, so moving to the next document updates the form instead of rebuilding it."""
+    for field in view.fields:
+        st.session_state[f"f:{field.path}"] = display(field.value)
+    st.session_state["base"] = (view.label_id, view.version)
+    st.session_state["resolved"] = {}
+
+
 def _key(view: LabelView, path: str) -> str:
-    return f"f:{view.label_id}:{view.version}:{path}"
+    if path.endswith("[]"):  # data editors hold edits as a delta of their own rows: one per label version
+        return f"f:{view.label_id}:{_base_version(view)}:{path}"
+    return f"f:{path}"
 
 
-def _take(key: str, text: str, resolved_key: str, path: str) -> None:
+def _take(key: str, text: str, resolved_key: str, path: str, source: str) -> None:
     st.session_state[key] = text
-    st.session_state.setdefault(resolved_key, set()).add(path)
+    st.session_state.setdefault(resolved_key, {})[path] = source
 
 
-def _caption(field) -> str:
+def _provenance(field) -> str:
+    """Where the value came from, shown in the field's label (one element per field, not two)."""
     parts = [SOURCE_BADGE.get(field.source, field.source)]
-    if field.agent and field.source != "erp":
+    if field.agent and field.source not in ("erp", None):
         parts.append(field.agent)
     if field.confidence is not None:
-        parts.append(f"confidence {field.confidence:.2f}")
+        parts.append(f"{field.confidence:.2f}")
+    text = " ".join(parts)
+    if field.conflict:
+        text += " · ⚠ conflict"
     if field.suspect:
-        parts.append("not found in the document")
-    return " · ".join(parts)
+        text += " · ⚠ not found in the document"
+    return text
 
 
 def _load(me, label_id: int) -> tuple[LabelView | None, str | None]:
@@ -56,30 +81,39 @@ def _pages(view: LabelView) -> None:
     columns = st.columns(2)
     page = columns[0].number_input("Page", 1, len(view.pages), 1, key=f"page:{view.label_id}") if len(
         view.pages) > 1 else 1
-    zoom = columns[1].slider("Zoom %", 40, 250, 100, step=10, key=f"zoom:{view.label_id}")
-    with Image.open(view.pages[page - 1]) as image:
-        width = image.width
+    zoom = columns[1].slider("Zoom %", 40, 250, 100, step=10, key="zoom")  # kept across documents
+    width = _image_width(str(view.pages[page - 1]))
     st.image(str(view.pages[page - 1]), width=max(100, int(min(width, 760) * zoom / 100)),
              caption=f"page {page} of {len(view.pages)}")
 
 
+@st.cache_data(max_entries=10_000, show_spinner=False)
+def _image_width(path: str) -> int:
+    with Image.open(path) as image:  # reads the header only
+        return image.width
+
+
 def _scalar_fields(view: LabelView, disabled: bool, inline_errors: dict[str, str]) -> None:
-    resolved_key = f"resolved:{view.label_id}:{view.version}"
-    for field in view.fields:
+    resolved_key = "resolved"
+    # What needs a person comes first: conflicts, then suspect values, then unsure ones.
+    ordered = sorted(view.fields, key=lambda f: (not f.conflict, not f.suspect,
+                                                 (f.confidence if f.confidence is not None else 1.0) >= 0.9))
+    for field in ordered:
         if any(field.path.startswith(f"{array}[") for array in view.arrays):
             continue
         key = _key(view, field.path)
-        label = field.path + (" ⚠ conflict" if field.conflict else "")
-        st.text_input(label, value=display(field.value), key=key, help=field.hint, disabled=disabled)
-        st.caption(_caption(field))
+        st.text_input(f"{field.path} — {_provenance(field)}", key=key, help=field.hint, disabled=disabled)
+        taken = st.session_state.get(resolved_key, {}).get(field.path)
         if field.conflict and not disabled:
             buttons = st.columns(len(field.candidates) or 1)
             for index, candidate in enumerate(field.candidates):
                 text = display(candidate["value"])
-                buttons[index].button(f"Take {SOURCE_BADGE.get(candidate['source'], candidate['source'])}: {text}",
-                                      key=f"take:{key}:{index}", on_click=_take,
-                                      args=(key, text, resolved_key, field.path))
-        error = inline_errors.get(field.path) or field.error
+                source = SOURCE_BADGE.get(candidate["source"], candidate["source"])
+                buttons[index].button(f"Take {source}: {text}", key=f"take:{key}:{index}", on_click=_take,
+                                      args=(key, text, resolved_key, field.path, source))
+            if taken:
+                st.success(f"conflict resolved: {taken} value taken", icon="✅")
+        error = None if taken else inline_errors.get(field.path) or field.error
         if error:
             st.error(error, icon="⚠️")
 
@@ -97,19 +131,21 @@ def _array_frames(view: LabelView) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def _array_fields(view: LabelView, disabled: bool) -> dict[str, pd.DataFrame]:
-    edited = {}
+def _array_fields(view: LabelView, disabled: bool) -> None:
     for array, frame in _array_frames(view).items():
+        key = _key(view, array + "[]")
+        if frame.empty and key not in st.session_state and not st.toggle(
+                f"{array}: none yet — add rows", key=f"add:{key}", disabled=disabled):
+            continue  # the grid is the page's heaviest element: only drawn when there is something
         st.markdown(f"**{array}**")
-        edited[array] = st.data_editor(frame.astype(str), num_rows="fixed" if disabled else "dynamic",
-                                       key=_key(view, array + "[]"), disabled=disabled, width="stretch")
-    return edited
+        st.data_editor(frame.astype(str), num_rows="fixed" if disabled else "dynamic",
+                       key=_key(view, array + "[]"), disabled=disabled, width="stretch")
 
 
 def collect_changes(view: LabelView, edited_arrays: dict[str, pd.DataFrame]) -> tuple[dict, list, dict]:
     """What the reviewer changed, typed by the schema; errors by field for what cannot be read."""
     schema = builtin_schema(view.schema_name)
-    resolved = st.session_state.get(f"resolved:{view.label_id}:{view.version}", set())
+    resolved = st.session_state.get("resolved", {})
     changes, errors = {}, {}
     for field in view.fields:
         key = _key(view, field.path)
@@ -160,12 +196,18 @@ def render() -> None:
         st.info("Open a document from the queue.")
         return
     view, held = _load(me, label_id)
+    _base_version(view)  # a new document (or a reload) fills the form before any widget is drawn
     disabled = not view.editable or held is not None
     st.header(view.file_name or view.document[:12])
     st.caption(f"{view.document_class or 'unknown class'} · status **{view.status}** · version {view.version}"
                + (f" · confidence {view.score:.2f}" if view.score is not None else ""))
     if held:
         st.warning(held)
+    elif view.version != _base_version(view):
+        st.warning("This document changed since you opened it; saving will be refused. Reload to see the changes.")
+        if st.button("Reload", key="reload"):
+            st.session_state.pop("base", None)
+            st.rerun()
     elif not me.can("edit"):
         st.info("Read only (viewer): sensitive values are masked.")
     if st.session_state.get("flash"):
@@ -180,9 +222,9 @@ def render() -> None:
         _pages(view)
     with right:
         _scalar_fields(view, disabled, inline_errors)
-        edited_arrays = _array_fields(view, disabled)
+        _array_fields(view, disabled)
     if not disabled:
-        _actions(me, view, edited_arrays)
+        _actions(me, view)
     navigation = st.columns(2)
     visited = st.session_state.get("visited", [])
     if label_id in visited and visited.index(label_id) > 0 and navigation[0].button("Previous", key="previous",
@@ -194,7 +236,7 @@ def render() -> None:
             release(workspace(), me, label_id)
         go("Queue")
         st.rerun()
-    with st.expander("History"):
+    if st.toggle("History", key="show_history"):  # read only when asked for: it is not free
         events = history(workspace(), me, label_id)
         if events:
             st.dataframe(pd.DataFrame(events).astype(str), hide_index=True, width="stretch")
@@ -203,37 +245,58 @@ def render() -> None:
 
 
 def _refuse(message: str, view: LabelView, errors: dict[str, str] | None = None) -> None:
-    """Show why nothing was saved (and which fields), on a fresh run so the form shows it inline."""
+    """Keep why nothing was saved (and which fields) for the run that follows the callback."""
     st.session_state["flash_error"] = message
     if errors:
         st.session_state[f"errors:{view.label_id}"] = errors
-    st.rerun()
 
 
-def _actions(me, view: LabelView, edited_arrays: dict[str, pd.DataFrame]) -> None:
-    buttons = st.columns(4)
-    draft = buttons[0].button("Save draft", key="save", shortcut="Alt+S")
-    save_next = buttons[1].button("Save & next", key="save_next", shortcut="Alt+N")
-    approve = buttons[2].button("Approve & next", key="approve", type="primary", shortcut="Alt+A",
-                                disabled=not me.can("approve"))
-    reason = st.text_input("Reason (to reject)", key=f"reason:{view.label_id}")
-    reject = buttons[3].button("Reject", key="reject", disabled=not me.can("approve"))
-    action = "approve" if approve else "reject" if reject else "draft" if (draft or save_next) else None
-    if action is None:
-        return
-    changes, removed, errors = collect_changes(view, edited_arrays)
+def _edited_frame(frame: pd.DataFrame, delta: dict | None) -> pd.DataFrame:
+    """A data editor's state is a delta (edited, added, deleted rows): apply it to the original."""
+    if not delta:
+        return frame
+    rows = frame.astype(str).to_dict("records")
+    for index, edits in delta.get("edited_rows", {}).items():
+        rows[int(index)].update({k: "" if v is None else str(v) for k, v in edits.items()})
+    for added in delta.get("added_rows", []):
+        rows.append({column: "" if added.get(column) is None else str(added.get(column)) for column in frame.columns})
+    deleted = {int(i) for i in delta.get("deleted_rows", [])}
+    return pd.DataFrame([row for i, row in enumerate(rows) if i not in deleted], columns=frame.columns)
+
+
+def _on_action(action: str, advance: bool) -> None:
+    """Runs as the button's callback, before the page is drawn: the save (and the move to the
+    next document) costs one run of the page instead of two."""
+    me = actor()
+    view = open_label(workspace(), me, st.session_state["label_id"], claim_lease=False)
+    edited = {array: _edited_frame(frame, st.session_state.get(_key(view, array + "[]")))
+              for array, frame in _array_frames(view).items()}
+    changes, removed, errors = collect_changes(view, edited)
     if errors:
-        _refuse("Not saved: some values cannot be read: " + ", ".join(sorted(errors)), view, errors)
+        return _refuse("Not saved: some values cannot be read: " + ", ".join(sorted(errors)), view, errors)
     try:
-        save_label(workspace(), me, view.label_id, base_version=view.version, changes=changes, action=action,
-                   reason=reason, removed_paths=removed)
+        saved = save_label(workspace(), me, view.label_id, base_version=_base_version(view), changes=changes,
+                           action=action, reason=st.session_state.get(f"reason:{view.label_id}"),
+                           removed_paths=removed)
     except StaleVersion as exc:
-        _refuse(f"Not saved: {exc}", view)
+        st.session_state.pop("base", None)  # show the stored version on the next run
+        return _refuse(f"Not saved: {exc}", view)
     except ReviewRefused as exc:
-        _refuse(f"Not saved: {exc}", view, exc.field_errors)
+        return _refuse(f"Not saved: {exc}", view, exc.field_errors)
     except (LeaseHeld, PermissionDenied) as exc:
-        _refuse(f"Not saved: {exc}", view)
+        return _refuse(f"Not saved: {exc}", view)
+    _fill_form(saved)
     st.session_state["flash"] = {"approve": "Approved.", "reject": "Rejected.", "draft": "Draft saved."}[action]
-    if action in ("approve", "reject") or save_next:
+    if action in ("approve", "reject") or advance:
         _advance(me)
-    st.rerun()
+
+
+def _actions(me, view: LabelView) -> None:
+    buttons = st.columns(4)
+    buttons[0].button("Save draft", key="save", shortcut="Alt+S", on_click=_on_action, args=("draft", False))
+    buttons[1].button("Save & next", key="save_next", shortcut="Alt+N", on_click=_on_action, args=("draft", True))
+    buttons[2].button("Approve & next", key="approve", type="primary", shortcut="Alt+A",
+                      disabled=not me.can("approve"), on_click=_on_action, args=("approve", True))
+    buttons[3].button("Reject", key="reject", disabled=not me.can("approve"), on_click=_on_action,
+                      args=("reject", True))
+    st.text_input("Reason (to reject)", key=f"reason:{view.label_id}")

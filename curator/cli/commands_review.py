@@ -75,5 +75,6 @@ def review_command(
     console.print(f"review UI for {root}: http://{address if address != '0.0.0.0' else 'localhost'}:{port}")
     command = [sys.executable, "-m", "streamlit", "run", str(APP_FILE), "--server.port", str(port),
                "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--client.toolbarMode", "viewer",
                "--", "--workspace", str(root)]
     raise typer.Exit(subprocess.call(command))

@@ -38,6 +38,12 @@ def claim(workspace: Workspace, actor: Actor, label_id: int, minutes: int | None
     now = utcnow()
     until = now + timedelta(minutes=minutes)
     with workspace.session() as session:
+        current = session.get(ReviewLease, label_id)
+        if current is not None and current.user_name == actor.name and \
+                _aware(current.expires_at) > now + timedelta(minutes=minutes / 2):
+            return _aware(current.expires_at)  # ours and fresh: no write on every page view
+        if current is not None:
+            session.expunge(current)
         try:
             session.add(ReviewLease(label_id=label_id, user_name=actor.name, expires_at=until))
             session.commit()

@@ -51,8 +51,6 @@ class QueueItem:
 
 def _query(filters: QueueFilter, actor: Actor, after: tuple | None = None):
     now = utcnow()
-    priority = func.coalesce(Label.priority, 9)
-    score = func.coalesce(Label.score, 1.0)
     query = (select(Label.id, Label.document_sha256, Document.file_name, Document.document_class, Label.schema_name,
                     Label.status, Label.priority, Label.score, Label.version, Label.fields)
              .join(Document, Document.sha256 == Label.document_sha256)
@@ -68,7 +66,9 @@ def _query(filters: QueueFilter, actor: Actor, after: tuple | None = None):
         query = query.where(col(Label.fields).contains('"conflict": true'))
     if filters.source:
         query = query.where(col(Label.fields).contains(f'"source": "{filters.source}"'))
-    return query.order_by(priority, score, Label.id)
+    # Plain columns (no coalesce) so the store reads the queue in index order; only labels
+    # that need review are queued, and triage gives all of them a priority and a score.
+    return query.order_by(Label.priority, Label.score, Label.id)
 
 
 def _matches(fields: dict[str, Any], filters: QueueFilter) -> list[str] | None:

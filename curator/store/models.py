@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -173,7 +173,9 @@ class Label(SQLModel, table=True):
     ``version`` is bumped on every write for optimistic locking.
     """
 
-    __table_args__ = (UniqueConstraint("document_sha256", "schema_name", name="uq_label_document_schema"),)
+    __table_args__ = (UniqueConstraint("document_sha256", "schema_name", name="uq_label_document_schema"),
+                      # The review queue: WHERE status = ... ORDER BY priority, score, id, read in index order.
+                      Index("ix_label_review_queue", "status", "priority", "score", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
     document_sha256: str = Field(foreign_key="document.sha256", max_length=64, index=True)

@@ -1,0 +1,148 @@
+"""The review UI headless with Streamlit's AppTest: log-in, claim, edit, approve, a stale save
+refused, a viewer who cannot edit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+from streamlit.testing.v1 import AppTest
+
+from curator.review.users import add_user
+from curator.samples.review_load import populate_for_review
+from curator.store.models import Label, ReviewLease
+from curator.workspace import init_workspace, open_workspace
+
+APP = str(Path(__file__).resolve().parents[1] / "app" / "review_app.py")
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def ui_workspace(tmp_path, monkeypatch) -> Path:
+    ws = init_workspace(tmp_path / "ws")
+    populate_for_review(ws, 30, seed=9)
+    add_user(ws, "rita", "reviewer", PASSWORD)
+    add_user(ws, "vic", "viewer", PASSWORD)
+    ws.close()
+    monkeypatch.setenv("CURATOR_WORKSPACE", str(tmp_path / "ws"))
+    return tmp_path / "ws"
+
+
+def _logged_in(name: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.text_input(key="login_name").input(name)
+    at.text_input(key="login_password").input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _label(root: Path, label_id: int) -> Label:
+    ws = open_workspace(root)
+    try:
+        with ws.session() as session:
+            return session.get(Label, label_id)
+    finally:
+        ws.close()
+
+
+def _field_key(at: AppTest, path: str) -> str:
+    key = f"f:{path}"  # one widget per schema path, refilled for each document
+    assert any(w.key == key for w in at.text_input)
+    return key
+
+
+def test_login_refuses_a_wrong_password(ui_workspace):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.text_input(key="login_name").input("rita")
+    at.text_input(key="login_password").input("not the password")
+    at.button[0].click().run()
+    assert "actor" not in at.session_state
+    assert any("wrong password" in e.value for e in at.error)
+
+
+def test_claim_edit_resolve_and_approve(ui_workspace):
+    at = _logged_in("rita")
+    assert at.session_state["actor"].name == "rita"
+    assert at.dataframe[0].value.iloc[0]["priority"] == "conflict"  # conflicts first
+    at.button(key="start").click().run()
+    label_id = at.session_state["label_id"]
+    ws = open_workspace(ui_workspace)
+    with ws.session() as session:
+        assert session.get(ReviewLease, label_id).user_name == "rita"  # opening claimed it
+    ws.close()
+    # Correct a field and save a draft.
+    at.text_input(key=_field_key(at, "po_number")).input("4500099999")
+    at.button(key="save").click().run()
+    assert not at.exception, at.exception
+    fields = json.loads(_label(ui_workspace, label_id).fields)
+    assert fields["po_number"]["value"] == "4500099999" and fields["po_number"]["source"] == "human"
+    assert fields["po_number"]["agent"] == "rita"
+    # Approving with the conflict still open is refused, inline.
+    at.button(key="approve").click().run()
+    assert any("conflict" in e.value for e in at.error)
+    assert _label(ui_workspace, label_id).status == "needs_review"
+    # One click takes the ERP's value, then approve moves on to the next document.
+    erp_button = next(b for b in at.button if b.key and b.key.startswith("take:") and "Take ERP" in b.label)
+    erp_button.click().run()
+    at.button(key="approve").click().run()
+    assert not at.exception, at.exception
+    assert _label(ui_workspace, label_id).status == "approved"
+    assert at.session_state["label_id"] != label_id
+    # Previous goes back.
+    at.button(key="previous").click().run()
+    assert at.session_state["label_id"] == label_id
+
+
+def test_a_stale_save_is_refused_and_overwrites_nothing(ui_workspace):
+    at = _logged_in("rita")
+    at.button(key="start").click().run()
+    label_id = at.session_state["label_id"]
+    # Meanwhile the label changes under the reviewer (another process wrote a new version).
+    ws = open_workspace(ui_workspace)
+    with ws.session() as session:
+        label = session.get(Label, label_id)
+        fields = json.loads(label.fields)
+        fields["po_number"] = {"value": "FROM-ELSEWHERE", "source": "human", "agent": "someone", "confidence": 1.0}
+        session.execute(update(Label).where(Label.id == label_id).values(fields=json.dumps(fields),
+                                                                         version=label.version + 1))
+        session.commit()
+    ws.close()
+    at.text_input(key=_field_key(at, "po_number")).input("MINE")
+    at.button(key="save").click().run()
+    assert any("changed" in e.value and "nothing was saved" in e.value for e in at.error)
+    assert json.loads(_label(ui_workspace, label_id).fields)["po_number"]["value"] == "FROM-ELSEWHERE"
+    # The form now shows the stored version.
+    assert at.text_input(key=_field_key(at, "po_number")).value == "FROM-ELSEWHERE"
+
+
+def test_a_value_that_cannot_be_read_shows_inline(ui_workspace):
+    at = _logged_in("rita")
+    at.button(key="start").click().run()
+    label_id = at.session_state["label_id"]
+    version = _label(ui_workspace, label_id).version
+    at.text_input(key=_field_key(at, "subtotal")).input("twelve")
+    at.button(key="save").click().run()
+    assert any("subtotal" in e.value for e in at.error)
+    assert any("not a number" in e.value for e in at.error)
+    assert _label(ui_workspace, label_id).version == version
+
+
+def test_viewer_reads_but_cannot_edit(ui_workspace):
+    at = _logged_in("vic")
+    assert not any(b.key == "start" for b in at.button)
+    at.button(key="open").click().run()
+    assert at.session_state["label_id"]
+    assert all(w.disabled for w in at.text_input if w.key and w.key.startswith("f:"))
+    assert not any(b.key in ("save", "approve", "reject") for b in at.button)
+    assert any("Read only" in i.value for i in at.info)
+
+
+def test_dashboard_renders_charts(ui_workspace):
+    at = _logged_in("rita")
+    at.sidebar.radio(key="nav").set_value("Dashboard").run()
+    assert not at.exception, at.exception
+    assert len(at.get("vega_lite_chart")) == 3  # status, class balance, coverage (no reviews yet)
+    assert any("nobody has reviewed" in c.value for c in at.caption)

@@ -1,0 +1,128 @@
+"""End to end in a real browser: Debian's chromium, driven by Playwright (executable_path, no
+downloaded browsers), against `curator review` started as a user would start it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from curator.review.users import add_user
+from curator.samples.review_load import populate_for_review
+from curator.store.models import Label
+from curator.workspace import init_workspace, open_workspace
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PASSWORD = "correct horse battery"
+if not Path(CHROMIUM).exists() and os.environ.get("CURATOR_REQUIRE_BROWSER") == "1":
+    raise RuntimeError("Debian's chromium is required (make test installs it with apt-get)")
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed "
+                                                                    "(make test installs it)")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def served(tmp_path):
+    root = tmp_path / "ws"
+    ws = init_workspace(root)
+    populate_for_review(ws, 20, seed=4)
+    add_user(ws, "rita", "reviewer", PASSWORD)
+    ws.close()
+    port = _free_port()
+    curator = Path(sys.executable).with_name("curator")
+    server = subprocess.Popen([str(curator), "-w", str(root), "review", "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/_stcore/health", timeout=1).ok:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    else:
+        server.kill()
+        pytest.fail(f"the review UI did not start: {server.stdout.read().decode()[-2000:]}")
+    yield url, root
+    os.killpg(server.pid, 15)
+    server.wait(timeout=20)
+
+
+def _label(root: Path, label_id: int) -> Label:
+    ws = open_workspace(root)
+    try:
+        with ws.session() as session:
+            return session.get(Label, label_id)
+    finally:
+        ws.close()
+
+
+def _labels(root: Path, status: str) -> list[Label]:
+    from sqlmodel import select
+
+    ws = open_workspace(root)
+    try:
+        with ws.session() as session:
+            return list(session.exec(select(Label).where(Label.status == status)))
+    finally:
+        ws.close()
+
+
+def test_log_in_correct_approve_in_chromium(served, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, root = served
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.goto(url)
+        page.get_by_label("User name").fill("rita")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("button", name="Start reviewing").click()
+        expect(page.get_by_role("button", name="Approve & next")).to_be_visible(timeout=30_000)
+        # Correct a field (committed when the box loses focus), take the ERP value of the
+        # conflict, approve.
+        po = page.get_by_label(re.compile(r"^po_number —"))
+        po.fill("4500077777")
+        po.press("Tab")
+        page.get_by_role("button", name=re.compile(r"^Take ERP")).click()
+        page.wait_for_timeout(500)
+        page.get_by_role("button", name="Approve & next").click()
+        expect(page.get_by_text("Approved.")).to_be_visible(timeout=30_000)
+        shot = tmp_path / "review.png"
+        page.screenshot(path=str(shot), full_page=True)
+        # The keyboard: Alt+S saves a draft on the next document.
+        po = page.get_by_label(re.compile(r"^po_number —"))
+        po.fill("4500088888")
+        po.press("Tab")
+        page.keyboard.press("Alt+S")
+        expect(page.get_by_text("Draft saved.")).to_be_visible(timeout=30_000)
+        browser.close()
+    assert shot.stat().st_size > 20_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    approved = _labels(root, "approved")
+    assert len(approved) == 1
+    fields = json.loads(approved[0].fields)
+    assert fields["po_number"]["value"] == "4500077777" and fields["po_number"]["agent"] == "rita"
+    assert not fields["total"].get("conflict")
+    drafts = [json.loads(label.fields).get("po_number", {}).get("value") for label in _labels(root, "needs_review")]
+    assert "4500088888" in drafts
+    artifacts = os.environ.get("CURATOR_ARTIFACTS")
+    if artifacts:
+        Path(artifacts).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(artifacts) / "review-ui.png")
