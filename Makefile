@@ -5,8 +5,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= demo-output
+# Label Studio (the server the sync tests run against) lives in a venv of its own: it pins
+# Django and friends, which Curator does not need.
+LS_VENV := .venv-labelstudio
+LS_VERSION := 1.23.2
 
-.PHONY: demo test system-deps venv bench clean
+.PHONY: demo test system-deps venv labelstudio bench clean
 
 $(BIN)/curator: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,14 +20,22 @@ $(BIN)/curator: pyproject.toml
 
 venv: $(BIN)/curator
 
+$(LS_VENV)/bin/label-studio:
+	test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/pip install --quiet --upgrade pip
+	$(LS_VENV)/bin/pip install --quiet "label-studio==$(LS_VERSION)"
+
+labelstudio: $(LS_VENV)/bin/label-studio
+
 demo: venv
 	$(BIN)/curator demo --dir $(DEMO_DIR)
 
 system-deps:
 	scripts/install-system-deps.sh
 
-test: system-deps venv
-	CURATOR_REQUIRE_BROWSER=1 scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
+test: system-deps venv labelstudio
+	CURATOR_REQUIRE_BROWSER=1 CURATOR_LABEL_STUDIO=$(CURDIR)/$(LS_VENV)/bin/label-studio \
+		scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: venv
 	$(BIN)/python bench/ingest.py
@@ -34,4 +46,4 @@ bench: venv
 	$(BIN)/python bench/review.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache bench/out
+	rm -rf $(VENV) $(LS_VENV) $(DEMO_DIR) .pytest_cache bench/out

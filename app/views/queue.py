@@ -21,6 +21,8 @@ def current_filter() -> QueueFilter:
 def render() -> None:
     me = actor()
     st.header("Review queue")
+    if st.session_state.get("flash"):
+        st.info(st.session_state.pop("flash"))
     with st.expander("Filters", expanded=False):
         statuses = st.multiselect("Status", STATUSES, default=[LabelStatus.NEEDS_REVIEW], key="filter_status")
         document_class = st.selectbox("Document class", ["(any)", "invoice", "w2"], key="filter_class")

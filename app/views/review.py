@@ -211,7 +211,7 @@ def render() -> None:
     elif not me.can("edit"):
         st.info("Read only (viewer): sensitive values are masked.")
     if st.session_state.get("flash"):
-        st.success(st.session_state.pop("flash"))
+        st.toast(st.session_state.pop("flash"), icon="✅")  # out of the page flow: nothing below moves
     if st.session_state.get("flash_error"):
         st.error(st.session_state.pop("flash_error"))
     if view.problems:

@@ -190,25 +190,11 @@ def save_label(workspace: Workspace, actor: Actor, label_id: int, *, base_versio
             raise StaleVersion(_stale_message(session, label, base_version))
         schema = builtin_schema(label.schema_name)
         fields: dict[str, dict[str, Any]] = json.loads(label.fields)
-        events: list[LabelEvent] = []
-        for path in sorted(removed):
-            if path in fields:
-                events.append(LabelEvent(label_id=label_id, field=path, old=_dump(fields[path].get("value")),
-                                         new=None, source="human", agent=actor.name, reason="row removed"))
-                del fields[path]
-        for path, value in sorted(changes.items()):
+        for path in changes:
             schema_at(schema, path)  # KeyError for a path the schema does not have
-            old = fields.get(path)
-            if old and old.get("value") == value and old.get("source") == "human" and not old.get("conflict"):
-                continue
-            why = ("resolved a conflict" if old and old.get("conflict") else
-                   "confirmed" if old and old.get("value") == value else "corrected")
-            fields[path] = {"value": value, "source": "human", "agent": actor.name, "confidence": HUMAN_CONFIDENCE,
-                            "at": now.isoformat(),
-                            **({"previous": {"source": old.get("source"), "agent": old.get("agent"),
-                                             "value": old.get("value")}} if old else {})}
-            events.append(LabelEvent(label_id=label_id, field=path, old=_dump(old and old.get("value")),
-                                     new=_dump(value), source="human", agent=actor.name, reason=why))
+        events = [LabelEvent(label_id=label_id, field=path, old=_dump(old), new=_dump(new), source="human",
+                             agent=actor.name, reason=why)
+                  for path, old, new, why in merge_human_values(fields, changes, removed, actor.name, now)]
         values = {p: e.get("value") for p, e in fields.items()}
         errors, problems = field_errors(schema, values)
         old_status, old_priority = label.status, label.priority
@@ -251,6 +237,33 @@ def save_label(workspace: Workspace, actor: Actor, label_id: int, *, base_versio
     else:
         claim(workspace, actor, label_id)  # saving renews the lease
     return open_label(workspace, actor, label_id, claim_lease=False)
+
+
+def merge_human_values(fields: dict[str, dict[str, Any]], changes: dict[str, Any], removed: set[str] | list[str],
+                       agent: str, now) -> list[tuple[str, Any, Any, str]]:
+    """Put a person's values into a label's fields (in place); returns (path, old, new, why) per change.
+
+    Each value becomes ``source: human`` with the person as agent and full confidence; what was
+    there before is kept under ``previous``. A value equal to the stored one counts only if it
+    settles something (a conflict or a non-human source): then it is "confirmed".
+    """
+    out = []
+    for path in sorted(removed):
+        if path in fields:
+            out.append((path, fields[path].get("value"), None, "row removed"))
+            del fields[path]
+    for path, value in sorted(changes.items()):
+        old = fields.get(path)
+        if old and old.get("value") == value and old.get("source") == "human" and not old.get("conflict"):
+            continue
+        why = ("resolved a conflict" if old and old.get("conflict") else
+               "confirmed" if old and old.get("value") == value else "corrected")
+        fields[path] = {"value": value, "source": "human", "agent": agent, "confidence": HUMAN_CONFIDENCE,
+                        "at": now.isoformat(),
+                        **({"previous": {"source": old.get("source"), "agent": old.get("agent"),
+                                         "value": old.get("value")}} if old else {})}
+        out.append((path, old and old.get("value"), value, why))
+    return out
 
 
 def _stale_message(session, label: Label, base_version: int) -> str:

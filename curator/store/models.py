@@ -338,3 +338,24 @@ class ReviewLease(SQLModel, table=True):
     label_id: int = Field(foreign_key="label.id", primary_key=True)
     user_name: str = Field(max_length=128, index=True)
     expires_at: datetime = Field(sa_column=_timestamp())
+
+
+class LabelStudioTask(SQLModel, table=True):
+    """Which Label Studio task holds which document, so a push never duplicates tasks and a
+    pull knows which annotations it already applied."""
+
+    __tablename__ = "labelstudio_task"
+    __table_args__ = (UniqueConstraint("server", "project_id", "document_sha256", name="uq_ls_task_document"),
+                      UniqueConstraint("server", "task_id", name="uq_ls_task_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    server: str = Field(max_length=512)
+    project_id: int = Field(index=True)
+    document_sha256: str = Field(foreign_key="document.sha256", max_length=64)
+    label_id: int = Field(foreign_key="label.id", index=True)
+    task_id: int
+    prediction_id: int | None = None
+    pushed_version: int = 0  # the label version the current prediction was built from
+    annotation_id: int | None = None
+    annotation_updated_at: str | None = Field(default=None, max_length=64)
+    pushed_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())

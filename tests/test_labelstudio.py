@@ -1,0 +1,203 @@
+"""Label Studio sync against a real Label Studio server started by the suite: push, annotate
+through the API as a person would, pull, check the store; every prediction is checked with the
+SDK's LabelInterface."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from label_studio_sdk.label_interface import LabelInterface
+from sqlmodel import select
+from typer.testing import CliRunner
+
+import labelstudio_server
+from curator.cli import app
+from curator.labelstudio.client import LabelStudioError, connect
+from curator.labelstudio.interface import build_interface
+from curator.labelstudio.pull import pull
+from curator.labelstudio.push import DOCUMENT_CLASSES, push
+from curator.labelstudio.results import values_from_results
+from curator.review.editing import open_label, save_label
+from curator.review.users import add_user
+from curator.samples.review_load import populate_for_review
+from curator.schemas import builtin_schema
+from curator.store.models import Label, LabelEvent, LabelStudioTask
+from curator.workspace import init_workspace
+
+
+@pytest.fixture(scope="session")
+def label_studio(tmp_path_factory):
+    if labelstudio_server.executable() is None:
+        if __import__("os").environ.get("CURATOR_LABEL_STUDIO"):
+            pytest.fail("CURATOR_LABEL_STUDIO is set but label-studio is missing")
+        pytest.skip("label-studio is not installed (make test installs it)")
+    server = labelstudio_server.start(tmp_path_factory.mktemp("label-studio"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def synced(label_studio, store_url):
+    """A workspace inside Label Studio's document root, with 40 triaged invoices."""
+    root = label_studio.document_root / f"ws-{uuid.uuid4().hex[:8]}"
+    ws = init_workspace(root, db_url=store_url)
+    populate_for_review(ws, 40, seed=21)
+    client = connect(label_studio.url, label_studio.token)
+    yield ws, client, label_studio.url, f"Invoices {uuid.uuid4().hex[:6]}"
+    ws.close()
+
+
+def _tasks(client, project_id):
+    return list(client.tasks.list(project=project_id, fields="all"))
+
+
+def _label(ws, label_id) -> Label:
+    with ws.session() as session:
+        return session.get(Label, label_id)
+
+
+def _mapping(ws) -> dict[int, LabelStudioTask]:
+    with ws.session() as session:
+        return {t.task_id: t for t in session.exec(select(LabelStudioTask))}
+
+
+def test_interface_and_value_conversion():
+    schema = builtin_schema("invoice")
+    interface = build_interface(schema, DOCUMENT_CLASSES)
+    LabelInterface(interface.config)  # parses
+    assert '<Image name="page" valueList="$pages"' in interface.config
+    assert interface.controls["line_items"].kind == "table"
+    results = [{"from_name": "total", "value": {"text": ["1.234,56"]}},
+               {"from_name": "invoice_date", "value": {"text": ["03/15/2019"]}},
+               {"from_name": "line_items", "value": {"text": ["35.94 | Cable ties | 6 | 5,99\n1 | Bolts | x | 1"]}},
+               {"from_name": "document_class", "value": {"choices": ["invoice"]}}]
+    values, errors, document_class = values_from_results(results, interface, schema)
+    assert values["total"] == 1234.56 and values["invoice_date"] == "2019-03-15"
+    assert values["line_items[0].unit_price"] == 5.99 and values["line_items[0].description"] == "Cable ties"
+    assert values["po_number"] is None  # an empty box is null
+    assert "line_items[1].quantity" in errors and document_class == "invoice"
+
+
+def test_push_creates_tasks_with_valid_predictions_and_never_duplicates(synced):
+    ws, client, url, project = synced
+    report = push(ws, client, url, project=project, schema_name="invoice", local_root=str(ws.root.parent),
+                  chunk_size=4)
+    with ws.session() as session:
+        waiting = session.exec(select(Label).where(Label.status == "needs_review")).all()
+    assert report.project_created and report.tasks_created == len(waiting) > 4 and report.chunks >= 2
+    config = client.projects.get(id=report.project_id).label_config
+    interface = LabelInterface(config)
+    tasks = _tasks(client, report.project_id)
+    assert len(tasks) == len(waiting)
+    versions = set()
+    for task in tasks:
+        (prediction,) = task.predictions
+        prediction = prediction if isinstance(prediction, dict) else prediction.dict()
+        assert interface.validate_prediction(prediction), prediction
+        versions.add(prediction["model_version"])
+        assert 0 <= prediction["score"] <= 1
+        assert task.data["pages"][0].startswith("/data/local-files/?d=")
+    assert {"erp", "erp+teacher:nova"} <= versions  # ERP-only and teacher-filled documents differ
+    # The page image is served by Label Studio's Local Files storage.
+    import requests
+
+    image = requests.get(url + tasks[0].data["pages"][0], headers={"Authorization": f"Token {labelstudio_server.LEGACY_TOKEN}"})
+    assert image.status_code == 200 and image.content[:4] == b"\x89PNG"
+    # Again: nothing new. After a reviewer changes one label: only its prediction is replaced.
+    again = push(ws, client, url, project=project, schema_name="invoice", local_root=str(ws.root.parent))
+    assert again.tasks_created == 0 and again.unchanged == len(waiting) and not again.project_created
+    reviewer = add_user(ws, "rita", "reviewer", "correct horse battery")
+    label_id = waiting[0].id
+    view = open_label(ws, reviewer, label_id)
+    save_label(ws, reviewer, label_id, base_version=view.version, changes={"po_number": "4500000042"})
+    third = push(ws, client, url, project=project, schema_name="invoice", local_root=str(ws.root.parent))
+    assert third.predictions_updated == 1 and third.tasks_created == 0
+    task_id = next(t.task_id for t in _mapping(ws).values() if t.label_id == label_id)
+    (prediction,) = client.tasks.get(id=task_id).predictions
+    prediction = prediction if isinstance(prediction, dict) else prediction.dict()
+    assert "human" in prediction["model_version"]
+    assert {"from_name": "po_number", "to_name": "page", "type": "textarea",
+            "value": {"text": ["4500000042"]}} in prediction["result"]
+    assert len(_tasks(client, report.project_id)) == len(waiting)
+
+
+def _annotate(client, task, changes: dict[str, str], cancelled: bool = False):
+    prediction = task.predictions[0]
+    prediction = prediction if isinstance(prediction, dict) else prediction.dict()
+    result = [dict(r) for r in prediction["result"] if r["from_name"] not in changes]
+    result += [{"from_name": name, "to_name": "page", "type": "textarea", "value": {"text": [text]}}
+               for name, text in changes.items()]
+    return client.annotations.create(id=task.id, result=[] if cancelled else result, was_cancelled=cancelled)
+
+
+def test_pull_brings_human_labels_back(synced):
+    ws, client, url, project = synced
+    report = push(ws, client, url, project=project, schema_name="invoice", local_root=str(ws.root.parent))
+    tasks = {t.id: t for t in _tasks(client, report.project_id)}
+    mapping = _mapping(ws)
+    first, second, third = list(tasks.values())[:3]
+    _annotate(client, first, {"total": "1.234,50", "po_number": "4500012345"})
+    _annotate(client, second, {"currency": "EURO"})  # fails the schema (three letters)
+    _annotate(client, third, {}, cancelled=True)
+    pulled = pull(ws, client, url, project=project, schema_name="invoice")
+    assert (pulled.applied, pulled.approved, pulled.sent_to_review, pulled.skipped) == (2, 1, 1, 1)
+    label = _label(ws, mapping[first.id].label_id)
+    fields = json.loads(label.fields)
+    assert fields["total"]["value"] == 1234.5 and fields["total"]["source"] == "human"
+    assert fields["total"]["agent"] == labelstudio_server.USER
+    assert fields["po_number"]["value"] == "4500012345" and label.status == "approved"
+    invalid = _label(ws, mapping[second.id].label_id)
+    assert invalid.status == "needs_review" and any("currency" in p for p in json.loads(invalid.problems))
+    with ws.session() as session:
+        events = session.exec(select(LabelEvent).where(LabelEvent.label_id == invalid.id,
+                                                       LabelEvent.field == "(status)")).all()
+    assert "fails the schema" in events[-1].reason
+    assert _label(ws, mapping[third.id].label_id).status == "needs_review"
+    # Pulling again fetches nothing; an updated annotation wins and the history keeps both.
+    assert pull(ws, client, url, project=project, schema_name="invoice").tasks_seen == 0
+    annotation = client.tasks.get(id=first.id).annotations[0]
+    annotation_id = annotation["id"] if isinstance(annotation, dict) else annotation.id
+    result = [dict(r) for r in (annotation["result"] if isinstance(annotation, dict) else annotation.result)]
+    for r in result:
+        if r["from_name"] == "total":
+            r["value"] = {"text": ["1250.00"]}
+    client.annotations.update(id=annotation_id, result=result)
+    updated = pull(ws, client, url, project=project, schema_name="invoice")
+    assert updated.tasks_seen == 1 and updated.applied == 1
+    assert json.loads(_label(ws, mapping[first.id].label_id).fields)["total"]["value"] == 1250.0
+    with ws.session() as session:
+        history = [e.new for e in session.exec(select(LabelEvent).where(
+            LabelEvent.label_id == mapping[first.id].label_id, LabelEvent.field == "total").order_by(LabelEvent.id))]
+    assert history[-2:] == ["1234.5", "1250.0"]
+
+
+def test_tokens_and_clear_errors(label_studio):
+    legacy = connect(label_studio.url, label_studio.token)
+    personal = legacy.tokens.create().token  # a personal access token (JWT refresh token)
+    assert connect(label_studio.url, personal).users.whoami().email == labelstudio_server.USER
+    with pytest.raises(LabelStudioError, match="refused the token"):
+        connect(label_studio.url, "not-a-token")
+    with pytest.raises(LabelStudioError, match="cannot reach Label Studio"):
+        connect("http://127.0.0.1:9", label_studio.token)
+    result = CliRunner().invoke(app, ["labelstudio", "push", "--url", label_studio.url, "--token", "wrong",
+                                      "--project", "x"])
+    assert result.exit_code == 2 and "refused the token" in result.output
+
+
+def test_cli_push_and_pull(synced, label_studio):
+    ws, _client, url, project = synced
+    runner = CliRunner()
+    base = ["-w", str(ws.root), "labelstudio"]
+    pushed = runner.invoke(app, base + ["push", "--url", url, "--token", label_studio.token, "--project", project,
+                                        "--local-root", str(label_studio.document_root), "--json"])
+    assert pushed.exit_code == 0, pushed.output
+    assert json.loads(pushed.stdout)["tasks_created"] > 0
+    pulled = runner.invoke(app, base + ["pull", "--url", url, "--token", label_studio.token, "--project", project,
+                                        "--json"])
+    assert pulled.exit_code == 0, pulled.output
+    assert json.loads(pulled.stdout)["applied"] == 0
+    outside = runner.invoke(app, base + ["push", "--url", url, "--token", label_studio.token, "--project", project,
+                                         "--local-root", "/nonexistent"])
+    assert outside.exit_code == 2 and "not under Label Studio's document root" in outside.output
