@@ -52,11 +52,20 @@ def _bookmark_name(url: str, project_id: int) -> str:
 
 
 def _tasks_since(client, url: str, project_id: int, since: str | None):
-    query = None
-    if since:
-        query = json.dumps({"filters": {"conjunction": "and", "items": [
-            {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": since}]}})
-    return call(url, client.tasks.list, project=project_id, fields="all", **({"query": query} if query else {}))
+    """Tasks with a submitted or a skipped annotation, changed since the bookmark: two filtered
+    lists (the filter language has one conjunction), so tasks nobody touched are never sent."""
+    seen: set[int] = set()
+    for counter in ("total_annotations", "cancelled_annotations"):
+        items = [{"filter": f"filter:tasks:{counter}", "operator": "greater", "type": "Number", "value": 0}]
+        if since:
+            items.append({"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime",
+                          "value": since})
+        query = json.dumps({"filters": {"conjunction": "and", "items": items}})
+        for task in call(url, client.tasks.list, project=project_id, fields="all", query=query):
+            task_id = _value(task, "id")
+            if task_id not in seen:
+                seen.add(task_id)
+                yield task
 
 
 def _value(obj: Any, name: str) -> Any:
