@@ -87,6 +87,18 @@ class ReviewConfig(_Section):
     lease_minutes: int = Field(15, ge=1, le=24 * 60)
 
 
+class FinetuneConfig(_Section):
+    # Where datasets are uploaded and job outputs land, unless --s3 says otherwise.
+    s3: str | None = None
+    role_arn: str | None = None
+    region: str | None = None
+    # SageMaker + ms-swift: a training image with ms-swift (or pip access to install it).
+    sagemaker_image: str = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.5.1-gpu-py311-cu124-ubuntu22.04-sagemaker"
+    instance_type: str = "ml.g6.8xlarge"
+    spot: bool = True
+    max_hours: int = Field(12, ge=1, le=28 * 24)
+
+
 class WorkspaceConfig(_Section):
     name: str = "curator"
     store: StoreConfig = StoreConfig()
@@ -96,6 +108,7 @@ class WorkspaceConfig(_Section):
     triage: TriageConfig = TriageConfig()
     teacher: TeacherConfig = TeacherConfig()
     review: ReviewConfig = ReviewConfig()
+    finetune: FinetuneConfig = FinetuneConfig()
 
 
 class ConfigError(ValueError):

@@ -15,15 +15,16 @@ from typing import Any
 
 from connectors.documents import open_document_source
 from curator.catalog import document_counts
+from curator.config import save_config
 from curator.curate.export import export_dataset
 from curator.curate.splits import assign_splits
 from curator.curate.triage import triage
-from curator.review.users import add_user
 from curator.erp.accuracy import bootstrap_accuracy
 from curator.erp.bootstrap import bootstrap
 from curator.erp.mapping import load_mapping
 from curator.ingest.documents import IngestReport, ingest_documents
 from curator.progress import ProgressHook, SilentProgress
+from curator.review.users import add_user
 from curator.samples.corpus import generate_corpus
 from curator.workspace import init_workspace
 
@@ -86,6 +87,12 @@ def run_demo(
     for kind, *_ in CORPORA:
         report.corpus[kind] = _ensure_corpus(directory / "corpus" / kind, kind, n, seed, noise, new_progress())
     workspace = init_workspace(directory / "workspace", name="demo")
+    # An example S3 location for fine-tuning outputs, so `curator finetune submit --dry-run`
+    # shows a complete request on the demo workspace (nothing is sent without credentials).
+    if workspace.config.finetune.s3 is None:
+        workspace.config.finetune.s3 = f"{EXAMPLE_S3}/jobs"
+        workspace.config.finetune.role_arn = "arn:aws:iam::123456789012:role/curator-demo-finetune"
+        save_config(workspace.root, workspace.config)
     try:
         for kind, document_class, *_ in CORPORA:
             source = open_document_source(str(directory / "corpus" / kind / "documents"))

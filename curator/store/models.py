@@ -359,3 +359,28 @@ class LabelStudioTask(SQLModel, table=True):
     annotation_id: int | None = None
     annotation_updated_at: str | None = Field(default=None, max_length=64)
     pushed_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class FineTuneJob(SQLModel, table=True):
+    """A training job Curator submitted: what was asked (the exact request), where it stands,
+    and what came out of it (custom model, deployment)."""
+
+    __tablename__ = "finetune_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=16)  # bedrock | sagemaker
+    name: str = Field(max_length=63, unique=True)
+    arn: str | None = Field(default=None, max_length=1011)
+    base_model: str = Field(max_length=256)
+    export_id: int | None = Field(default=None, foreign_key="export.id")
+    hyperparameters: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    request: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    status: str = Field(default="Submitted", max_length=32, index=True)
+    timeline: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    output_uri: str | None = Field(default=None, max_length=1024)
+    custom_model_arn: str | None = Field(default=None, max_length=1011)
+    deployment_arn: str | None = Field(default=None, max_length=1011)
+    failure_message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_by: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
