@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from app.state import actor, workspace
-from app.views import dashboard, finetune, login, queue, review
+from app.views import dashboard, evaluation, finetune, login, queue, review
 from curator.review.leases import release
 
-PAGES = {"Queue": queue.render, "Review": review.render, "Dashboard": dashboard.render, "Fine-tune": finetune.render}
+PAGES = {"Queue": queue.render, "Review": review.render, "Dashboard": dashboard.render, "Fine-tune": finetune.render,
+         "Evaluation": evaluation.render}
 
 st.set_page_config(page_title="Curator review", layout="wide")
 

@@ -384,3 +384,36 @@ class FineTuneJob(SQLModel, table=True):
     created_by: str = Field(max_length=128)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class EvalRun(SQLModel, table=True):
+    """One evaluation: a model over a split, with its metrics (per field and category)."""
+
+    __tablename__ = "eval_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128, unique=True)
+    model: str = Field(max_length=512)
+    schema_name: str = Field(max_length=64)
+    split: str = Field(max_length=16)
+    status: str = Field(default="running", max_length=16)
+    metrics: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class EvalPrediction(SQLModel, table=True):
+    """A model's answer for one document of a run, kept as soon as it arrives (runs resume)."""
+
+    __tablename__ = "eval_prediction"
+    __table_args__ = (UniqueConstraint("run_id", "document_sha256", name="uq_eval_prediction_document"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="eval_run.id", index=True)
+    document_sha256: str = Field(foreign_key="document.sha256", max_length=64)
+    raw: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    input_tokens: int = 0
+    output_tokens: int = 0
+    pages: int = 1
+    latency_ms: int = 0

@@ -1,0 +1,1 @@
+"""Evaluation: base versus fine-tuned, field by field, with the seeds' metrics."""

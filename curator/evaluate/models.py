@@ -1,0 +1,105 @@
+"""The model under evaluation, asked exactly as the export taught it: the export's system
+prompt, the page images, then the key-listing prompt; the answer is free text that should be
+one JSON object. Bedrock Converse (a model id or a custom model deployment ARN) or any
+OpenAI-compatible endpoint."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+
+from curator.teach.base import TeacherError
+from curator.teach.bedrock import SERVER, THROTTLED
+from curator.teach.prompt import page_bytes
+
+
+@dataclass
+class ModelAnswer:
+    text: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class BedrockChat:
+    def __init__(self, model: str, client: Any | None = None, max_tokens: int = 4096) -> None:
+        self.name, self.model, self.max_tokens, self._client = f"bedrock:{model}", model, max_tokens, client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            self._client = boto3.client("bedrock-runtime", config=Config(retries={"max_attempts": 1},
+                                                                         read_timeout=300))
+        return self._client
+
+    def answer(self, pages: Sequence[Path], system: str, prompt: str) -> ModelAnswer:
+        content: list[dict[str, Any]] = [{"image": {"format": "png", "source": {"bytes": page_bytes(p)}}}
+                                         for p in pages]
+        content.append({"text": prompt})
+        try:
+            response = self.client.converse(modelId=self.model, system=[{"text": system}],
+                                            messages=[{"role": "user", "content": content}],
+                                            inferenceConfig={"temperature": 0.0, "maxTokens": self.max_tokens})
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            kind = "throttled" if code in THROTTLED else "server" if code in SERVER else "refused"
+            raise TeacherError(kind, f"Bedrock {code}: {exc.response.get('Error', {}).get('Message', '')}") from exc
+        except (EndpointConnectionError, ReadTimeoutError) as exc:
+            raise TeacherError("server", f"cannot reach Bedrock: {exc}") from exc
+        blocks = response.get("output", {}).get("message", {}).get("content", [])
+        usage = response.get("usage", {})
+        return ModelAnswer(" ".join(b.get("text", "") for b in blocks), usage.get("inputTokens", 0),
+                           usage.get("outputTokens", 0))
+
+
+class OpenAIChat:
+    def __init__(self, url: str, model: str, api_key: str | None = None, timeout: float = 300.0) -> None:
+        self.name, self.url, self.model, self.api_key, self.timeout = f"openai:{url}#{model}", url.rstrip("/"), \
+            model, api_key, timeout
+
+    def answer(self, pages: Sequence[Path], system: str, prompt: str) -> ModelAnswer:
+        content: list[dict[str, Any]] = [
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64," + base64.b64encode(
+                page_bytes(p)).decode()}} for p in pages]
+        content.append({"type": "text", "text": prompt})
+        body = {"model": self.model, "temperature": 0,
+                "messages": [{"role": "system", "content": system}, {"role": "user", "content": content}]}
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        try:
+            response = requests.post(f"{self.url}/chat/completions", json=body, headers=headers, timeout=self.timeout)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TeacherError("server", f"cannot reach {self.url}: {exc}") from exc
+        if response.status_code == 429:
+            raise TeacherError("throttled", f"HTTP 429 from {self.url}")
+        if response.status_code >= 500:
+            raise TeacherError("server", f"HTTP {response.status_code} from {self.url}")
+        if response.status_code >= 400:
+            raise TeacherError("refused", f"HTTP {response.status_code} from {self.url}: {response.text[:200]}")
+        try:
+            data = response.json()
+            usage = data.get("usage", {})
+            return ModelAnswer(str(data["choices"][0]["message"]["content"]), usage.get("prompt_tokens", 0),
+                               usage.get("completion_tokens", 0))
+        except (ValueError, KeyError, IndexError) as exc:
+            raise TeacherError("invalid", f"not an OpenAI chat answer: {exc}") from exc
+
+
+def make_model(spec: str) -> BedrockChat | OpenAIChat:
+    import os
+
+    kind, _, rest = spec.partition(":")
+    if kind == "bedrock" and rest:
+        return BedrockChat(rest)
+    if kind == "openai" and "#" in rest:
+        url, _, model = rest.rpartition("#")
+        return OpenAIChat(url, model, api_key=os.environ.get("OPENAI_API_KEY"))
+    raise ValueError(f"--model must be bedrock:<model id or deployment ARN>, openai:<url>#<model> or "
+                     f"predictions:<file.jsonl>, got {spec!r}")

@@ -1,0 +1,185 @@
+"""``curator evaluate``: run a model over a split (or read its predictions), store, score.
+
+Each answer is stored the moment it arrives (one row per run and document), so an interrupted
+run resumes where it stopped and never asks twice; throttling and server errors back off and
+retry like the teacher does. The metrics are computed from the stored answers, so a run can be
+re-scored with other comparison options without asking the model again.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import select
+
+from curator.curate.samples import extraction_samples
+from curator.evaluate.metrics import CompareOptions, Evaluation, score_document, to_jsonable
+from curator.evaluate.models import make_model
+from curator.progress import ProgressHook, SilentProgress
+from curator.schemas import builtin_schema
+from curator.store.models import Document, EvalPrediction, EvalRun, utcnow
+from curator.teach.base import Price, TeacherError
+from curator.workspace import Workspace
+from exports.prompts import extraction_prompt, system_prompt
+
+
+class EvaluationError(ValueError):
+    """The evaluation cannot run as asked; the message says why."""
+
+
+def _run(workspace: Workspace, name: str, model: str, schema_name: str, split: str) -> int:
+    with workspace.session() as session:
+        run = session.exec(select(EvalRun).where(EvalRun.name == name)).first()
+        if run is None:
+            run = EvalRun(name=name, model=model, schema_name=schema_name, split=split)
+            session.add(run)
+            session.commit()
+            session.refresh(run)
+        elif (run.model, run.schema_name, run.split) != (model, schema_name, split):
+            raise EvaluationError(f"a run named {name!r} already evaluated {run.model} on {run.schema_name}/"
+                                  f"{run.split}: choose another --name")
+        return run.id
+
+
+def _store(workspace: Workspace, run_id: int, document: str, **values: Any) -> None:
+    with workspace.session() as session:
+        session.add(EvalPrediction(run_id=run_id, document_sha256=document, **values))
+        session.commit()
+
+
+def _ask(model, sample, system: str, prompt: str, attempts: int = 6, backoff: float = 0.5):
+    started = time.perf_counter()
+    for attempt in range(1, attempts + 1):
+        try:
+            answer = model.answer(sample.pages, system, prompt)
+            return answer, None, int((time.perf_counter() - started) * 1000)
+        except TeacherError as error:
+            if error.kind in ("throttled", "server") and attempt < attempts:
+                time.sleep(min(30.0, backoff * 2 ** (attempt - 1)) * (0.5 + random.random()))
+                continue
+            return None, f"{error.kind}: {error}", int((time.perf_counter() - started) * 1000)
+    return None, "gave up", int((time.perf_counter() - started) * 1000)
+
+
+def read_predictions(workspace: Workspace, path: Path) -> dict[str, Any]:
+    """``{"file" or "document", "prediction"}`` per line -> document hash -> prediction."""
+    with workspace.session() as session:
+        by_name = {name: sha for sha, name in session.exec(select(Document.sha256, Document.file_name))}
+    out: dict[str, Any] = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise EvaluationError(f"{path}:{number}: not a JSON line ({exc.msg})") from None
+            document = row.get("document") or by_name.get(Path(str(row.get("file", ""))).name)
+            if not document or "prediction" not in row:
+                raise EvaluationError(f"{path}:{number}: needs \"file\" or \"document\" and \"prediction\"")
+            out[document] = row["prediction"]
+    return out
+
+
+def evaluate(workspace: Workspace, spec: str, *, schema_name: str, split: str = "test", name: str | None = None,
+             concurrency: int = 4, options: CompareOptions = CompareOptions(), price: Price | None = None,
+             progress: ProgressHook | None = None, model: Any = None, backoff: float = 0.5) -> dict[str, Any]:
+    schema = builtin_schema(schema_name)
+    samples = [s for s in extraction_samples(workspace, schema_name, schema) if s.split == split]
+    if not samples:
+        raise EvaluationError(f"no approved or auto-accepted {schema_name} documents in the {split} split")
+    name = name or f"{spec.rsplit('/', 1)[-1][:80]}-{schema_name}-{split}"
+    run_id = _run(workspace, name, spec, schema_name, split)
+    with workspace.session() as session:
+        done = {p.document_sha256 for p in session.exec(select(EvalPrediction).where(EvalPrediction.run_id == run_id))}
+    pending = [s for s in samples if s.document not in done]
+    progress = progress or SilentProgress()
+    progress.start(len(samples), f"evaluate {name}")
+    progress.advance(len(samples) - len(pending))
+    if spec.startswith("predictions:"):
+        predictions = read_predictions(workspace, Path(spec.split(":", 1)[1]))
+        for sample in pending:
+            if sample.document in predictions:
+                value = predictions[sample.document]
+                _store(workspace, run_id, sample.document, raw=value if isinstance(value, str) else json.dumps(value),
+                       pages=len(sample.pages))
+            progress.advance()
+    else:
+        model = model or make_model(spec)
+        system, prompt = system_prompt(schema), extraction_prompt(schema)
+
+        def work(sample):
+            answer, error, latency = _ask(model, sample, system, prompt, backoff=backoff)
+            _store(workspace, run_id, sample.document, raw=answer.text if answer else None, error=error,
+                   input_tokens=answer.input_tokens if answer else 0,
+                   output_tokens=answer.output_tokens if answer else 0, pages=len(sample.pages), latency_ms=latency)
+            progress.advance()
+
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            list(pool.map(work, pending))
+    return score_run(workspace, name, options=options, price=price)
+
+
+def score_run(workspace: Workspace, name: str, *, options: CompareOptions = CompareOptions(),
+              price: Price | None = None) -> dict[str, Any]:
+    with workspace.session() as session:
+        run = session.exec(select(EvalRun).where(EvalRun.name == name)).first()
+        if run is None:
+            raise EvaluationError(f"no evaluation run {name!r}")
+        stored = {p.document_sha256: p for p in session.exec(select(EvalPrediction).where(
+            EvalPrediction.run_id == run.id))}
+    schema = builtin_schema(run.schema_name)
+    evaluation = Evaluation()
+    tokens_in = tokens_out = pages = 0
+    failed = 0
+    for sample in extraction_samples(workspace, run.schema_name, schema):
+        if sample.split != run.split:
+            continue
+        prediction = stored.get(sample.document)
+        raw = None if prediction is None else prediction.raw
+        failed += int(prediction is None or prediction.error is not None)
+        score_document(evaluation, schema, sample.document[:12], json.loads(sample.answer),
+                       raw if raw is not None else "", options)
+        if prediction is not None:
+            tokens_in += prediction.input_tokens
+            tokens_out += prediction.output_tokens
+            pages += prediction.pages
+    result = to_jsonable(evaluation, schema)
+    cost = price.cost(tokens_in, tokens_out) if price else None
+    result.update(name=run.name, model=run.model, schema=run.schema_name, split=run.split,
+                  unanswered=failed, input_tokens=tokens_in, output_tokens=tokens_out, pages=pages,
+                  cost_usd=cost, cost_per_page_usd=(cost / pages) if cost is not None and pages else None,
+                  options={"tolerance": options.tolerance, "ignore_case": options.ignore_case,
+                           "collapse_whitespace": options.collapse_whitespace})
+    with workspace.session() as session:
+        row = session.exec(select(EvalRun).where(EvalRun.name == name)).one()
+        row.metrics, row.status, row.updated_at = json.dumps(result, default=str), "scored", utcnow()
+        session.add(row)
+        session.commit()
+    return result
+
+
+def load_run(workspace: Workspace, name: str) -> dict[str, Any]:
+    with workspace.session() as session:
+        run = session.exec(select(EvalRun).where(EvalRun.name == name)).first()
+    if run is None:
+        raise EvaluationError(f"no evaluation run {name!r}: see `curator evaluate list`")
+    return json.loads(run.metrics)
+
+
+def list_runs(workspace: Workspace) -> list[dict[str, Any]]:
+    with workspace.session() as session:
+        runs = session.exec(select(EvalRun).order_by(EvalRun.id)).all()
+    out = []
+    for run in runs:
+        metrics = json.loads(run.metrics)
+        out.append({"name": run.name, "model": run.model, "schema": run.schema_name, "split": run.split,
+                    "documents": metrics.get("documents"), "f1": metrics.get("overall", {}).get("f1"),
+                    "accuracy": metrics.get("overall", {}).get("accuracy"),
+                    "invalid_json_rate": metrics.get("invalid_json_rate")})
+    return out
