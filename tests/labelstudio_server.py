@@ -63,7 +63,12 @@ def start(base: Path, timeout: float = 240.0) -> LabelStudioServer:
     port = _free_port()
     env = dict(os.environ, LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED="true",
                LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT=str(root), COLLECT_ANALYTICS="false",
-               LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK="true", DJANGO_DB="sqlite")
+               LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK="true", DJANGO_DB="sqlite",
+               # The S3 storage test points Label Studio at a local moto server; Label Studio's
+               # SSRF guard refuses storage endpoints on loopback addresses unless told otherwise.
+               SSRF_PROTECTION_ENABLED="false",
+               # No error reports to the internet (there is none here).
+               SENTRY_DSN="", FRONTEND_SENTRY_DSN="")
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = base / "label-studio.log"
     process = subprocess.Popen(

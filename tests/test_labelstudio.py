@@ -201,3 +201,43 @@ def test_cli_push_and_pull(synced, label_studio):
     outside = runner.invoke(app, base + ["push", "--url", url, "--token", label_studio.token, "--project", project,
                                          "--local-root", "/nonexistent"])
     assert outside.exit_code == 2 and "not under Label Studio's document root" in outside.output
+
+
+def test_push_with_s3_page_storage(label_studio, tmp_path, monkeypatch):
+    """Pages uploaded to S3 (a moto server standing in for it) and served by Label Studio's S3
+    storage: the task points at s3://, Label Studio presigns it, the image comes back."""
+    import base64
+
+    import boto3
+    import requests
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        for name in ("LABEL_STUDIO_S3_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"):
+            monkeypatch.setenv(name, "testing")
+        for name in ("LABEL_STUDIO_S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"):
+            monkeypatch.setenv(name, "testing")
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+        s3.create_bucket(Bucket="ls-pages")
+        ws = init_workspace(tmp_path / "ws")
+        populate_for_review(ws, 15, seed=6)
+        client = connect(label_studio.url, label_studio.token)
+        report = push(ws, client, label_studio.url, project=f"S3 pages {uuid.uuid4().hex[:6]}", schema_name="invoice",
+                      storage="s3", s3_prefix="s3://ls-pages/curator", s3_client=s3, s3_endpoint=endpoint)
+        assert report.tasks_created > 0
+        task = _tasks(client, report.project_id)[0]
+        # Label Studio hands the s3:// URI out as its own resolver URL, which presigns it.
+        resolver = task.data["pages"][0]
+        page = base64.b64decode(resolver.split("fileuri=", 1)[1]).decode()
+        assert page.startswith("s3://ls-pages/curator/pages/")
+        s3.head_object(Bucket="ls-pages", Key=page[len("s3://ls-pages/"):])
+        image = requests.get(f"{label_studio.url}{resolver}", headers={"Authorization": f"Token {label_studio.token}"},
+                             timeout=30)
+        assert image.status_code == 200 and image.content[:4] == b"\x89PNG"
+        ws.close()
+    finally:
+        server.stop()

@@ -30,14 +30,22 @@ def explain(url: str, exc: Exception) -> LabelStudioError:
                 f"Label Studio at {url} refused the token (HTTP 401): use a personal access token from "
                 "Account & Settings, or a legacy token on a server started with --enable-legacy-api-token")
         if status == 403:
-            return LabelStudioError(f"the token's user may not do this in Label Studio at {url} (HTTP 403): "
-                                    "ask an administrator for access to the project or organization")
+            detail = _detail(exc.body)
+            return LabelStudioError(f"the token's user may not do this in Label Studio at {url} (HTTP 403"
+                                    + (f": {detail}" if detail else "") + "); ask an administrator for access "
+                                    "to the project or organization")
         if status == 404:
             return LabelStudioError(f"no Label Studio API at {url} (HTTP 404): check the address")
         return LabelStudioError(f"Label Studio at {url} answered HTTP {status}: {str(exc.body)[:300]}")
     if isinstance(exc, httpx.HTTPError):
         return LabelStudioError(f"cannot reach Label Studio at {url}: {exc}")
     return LabelStudioError(f"Label Studio at {url}: {exc}")
+
+
+def _detail(body) -> str:
+    if isinstance(body, dict):
+        return str(body.get("detail") or body.get("validation_errors") or "")[:300]
+    return str(body or "")[:300]
 
 
 def call(url: str, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:

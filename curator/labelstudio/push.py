@@ -106,11 +106,10 @@ class PageUrls:
 
                 s3_client = boto3.client("s3")
             self.s3 = s3_client
-            existing = call(url, client.import_storage.s3.list, project=project_id)
-            if not any(s.bucket == self.bucket and (s.prefix or "") == self.prefix for s in existing):
-                call(url, client.import_storage.s3.create, project=project_id, bucket=self.bucket, prefix=self.prefix,
-                     presign=True, use_blob_urls=True, regex_filter="^$", title="Curator page images",
-                     **({"s3endpoint": s3_endpoint} if s3_endpoint else {}))
+            # Label Studio checks that the prefix holds objects when the storage is created:
+            # it is created after the first page is uploaded.
+            self._storage = (client, url, project_id, s3_endpoint)
+            self._storage_ready = False
         else:
             raise LabelStudioError(f"storage must be local or s3, got {storage!r}")
 
@@ -125,7 +124,22 @@ class PageUrls:
             except Exception:  # noqa: BLE001 - absent (or unreadable): upload
                 self.s3.upload_file(str(path), self.bucket, key)
             self.uploaded.add(key)
+        if not self._storage_ready:
+            self._create_s3_storage()
         return f"s3://{self.bucket}/{key}"
+
+    def _create_s3_storage(self) -> None:
+        client, url, project_id, s3_endpoint = self._storage
+        existing = call(url, client.import_storage.s3.list, project=project_id)
+        if not any(s.bucket == self.bucket and (s.prefix or "") == self.prefix for s in existing):
+            # Label Studio presigns the page URLs with its own credentials: its IAM role, or the
+            # keys named in LABEL_STUDIO_S3_ACCESS_KEY_ID / _SECRET_ACCESS_KEY (never ours silently).
+            keys = {"aws_access_key_id": os.environ.get("LABEL_STUDIO_S3_ACCESS_KEY_ID"),
+                    "aws_secret_access_key": os.environ.get("LABEL_STUDIO_S3_SECRET_ACCESS_KEY")}
+            call(url, client.import_storage.s3.create, project=project_id, bucket=self.bucket, prefix=self.prefix,
+                 presign=True, use_blob_urls=True, regex_filter="^$", title="Curator page images",
+                 **({"s3endpoint": s3_endpoint} if s3_endpoint else {}), **({k: v for k, v in keys.items() if v}))
+        self._storage_ready = True
 
 
 def push(workspace: Workspace, client, url: str, *, project: str, schema_name: str,
