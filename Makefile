@@ -37,13 +37,14 @@ test: system-deps venv labelstudio
 	CURATOR_REQUIRE_BROWSER=1 CURATOR_LABEL_STUDIO=$(CURDIR)/$(LS_VENV)/bin/label-studio \
 		scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
 
-bench: venv
+bench: venv labelstudio
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/match.py
 	$(BIN)/python bench/bootstrap_quality.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/teacher.py
 	$(BIN)/python bench/review.py
+	CURATOR_LABEL_STUDIO=$(CURDIR)/$(LS_VENV)/bin/label-studio $(BIN)/python bench/labelstudio.py
 
 clean:
 	rm -rf $(VENV) $(LS_VENV) $(DEMO_DIR) .pytest_cache bench/out
