@@ -9,8 +9,6 @@ re-scored with other comparison options without asking the model again.
 from __future__ import annotations
 
 import json
-import random
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,7 @@ from curator.evaluate.models import make_model
 from curator.progress import ProgressHook, SilentProgress
 from curator.schemas import builtin_schema
 from curator.store.models import Document, EvalPrediction, EvalRun, utcnow
-from curator.teach.base import Price, TeacherError
+from curator.teach.base import Price, TeacherError, ask_with_retries
 from curator.workspace import Workspace
 from exports.prompts import extraction_prompt, system_prompt
 
@@ -50,20 +48,6 @@ def _store(workspace: Workspace, run_id: int, document: str, **values: Any) -> N
     with workspace.session() as session:
         session.add(EvalPrediction(run_id=run_id, document_sha256=document, **values))
         session.commit()
-
-
-def _ask(model, sample, system: str, prompt: str, attempts: int = 6, backoff: float = 0.5):
-    started = time.perf_counter()
-    for attempt in range(1, attempts + 1):
-        try:
-            answer = model.answer(sample.pages, system, prompt)
-            return answer, None, int((time.perf_counter() - started) * 1000)
-        except TeacherError as error:
-            if error.kind in ("throttled", "server") and attempt < attempts:
-                time.sleep(min(30.0, backoff * 2 ** (attempt - 1)) * (0.5 + random.random()))
-                continue
-            return None, f"{error.kind}: {error}", int((time.perf_counter() - started) * 1000)
-    return None, "gave up", int((time.perf_counter() - started) * 1000)
 
 
 def read_predictions(workspace: Workspace, path: Path) -> dict[str, Any]:
@@ -114,10 +98,14 @@ def evaluate(workspace: Workspace, spec: str, *, schema_name: str, split: str = 
         system, prompt = system_prompt(schema), extraction_prompt(schema)
 
         def work(sample):
-            answer, error, latency = _ask(model, sample, system, prompt, backoff=backoff)
-            _store(workspace, run_id, sample.document, raw=answer.text if answer else None, error=error,
-                   input_tokens=answer.input_tokens if answer else 0,
-                   output_tokens=answer.output_tokens if answer else 0, pages=len(sample.pages), latency_ms=latency)
+            outcome, _attempts, latency = ask_with_retries(lambda _: model.answer(sample.pages, system, prompt),
+                                                           max_attempts=6, backoff=backoff)
+            if isinstance(outcome, TeacherError):
+                _store(workspace, run_id, sample.document, error=f"{outcome.kind}: {outcome}",
+                       pages=len(sample.pages), latency_ms=latency)
+            else:
+                _store(workspace, run_id, sample.document, raw=outcome.text, input_tokens=outcome.input_tokens,
+                       output_tokens=outcome.output_tokens, pages=len(sample.pages), latency_ms=latency)
             progress.advance()
 
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
@@ -30,7 +29,7 @@ from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine
 from curator.schemas import builtin_schema
 from curator.store.models import Label, LabelEvent, LabelStatus, Page, TeacherCall, utcnow
-from curator.teach.base import UNKNOWN_PRICE, Price, Teacher, TeacherAnswer, TeacherError
+from curator.teach.base import UNKNOWN_PRICE, Price, Teacher, TeacherAnswer, TeacherError, ask_with_retries
 from curator.teach.prompt import CONFIDENCE_KEY, PROMPT_VERSION, instruction, requested_schema
 from curator.workspace import Workspace
 
@@ -187,27 +186,14 @@ def _ask_and_keep(workspace: Workspace, teacher: Teacher, task: TeacherTask, sch
 def _ask(teacher: Teacher, task: TeacherTask, schema: dict, mode: str, max_attempts: int,
          backoff: float) -> tuple[TeacherAnswer | TeacherError, int, int]:
     wanted_schema = requested_schema(schema, task.wanted)
-    text = instruction(schema, task.known, mode)
-    repaired = False
-    started = time.perf_counter()
-    for attempt in range(1, max_attempts + 1):
-        try:
-            answer = teacher.extract(task.pages, wanted_schema, task.known, text)
-            return answer, attempt, int((time.perf_counter() - started) * 1000)
-        except TeacherError as error:
-            last = error
-            if error.kind == "invalid" and not repaired:
-                repaired = True
-                text = instruction(schema, task.known, mode) + (
-                    "\nYour previous answer could not be read as JSON. Answer again, with the tool only.")
-                continue
-            if error.kind in ("throttled", "server") and attempt < max_attempts:
-                # Exponential back-off with jitter: concurrent workers spread out instead of
-                # hitting the throttle again together.
-                time.sleep(min(30.0, backoff * 2 ** (attempt - 1)) * (0.5 + random.random()))
-                continue
-            return error, attempt, int((time.perf_counter() - started) * 1000)
-    return last, max_attempts, int((time.perf_counter() - started) * 1000)
+
+    def call(repairing: bool) -> TeacherAnswer:
+        text = instruction(schema, task.known, mode)
+        if repairing:
+            text += "\nYour previous answer could not be read as JSON. Answer again, with the tool only."
+        return teacher.extract(task.pages, wanted_schema, task.known, text)
+
+    return ask_with_retries(call, max_attempts=max_attempts, backoff=backoff, repair=True)
 
 
 def store_call(workspace, task: TeacherTask, outcome, attempts: int, latency: int, model: str, mode: str,

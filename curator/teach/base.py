@@ -6,10 +6,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -56,3 +60,30 @@ class Teacher(Protocol):
 
     def extract(self, pages: Sequence[Path], schema: Mapping[str, Any], known: Mapping[str, Any],
                 instruction: str) -> TeacherAnswer: ...
+
+
+def ask_with_retries(call: Callable[[bool], T], *, max_attempts: int, backoff: float,
+                     repair: bool = False) -> tuple[T | TeacherError, int, int]:
+    """Ask a model until it answers: (answer or the last error, attempts used, milliseconds).
+
+    Throttling and server errors back off exponentially with jitter, so concurrent workers
+    spread out instead of hitting the throttle again together. With ``repair``, an answer that
+    could not be read gets one more try with ``call(True)`` (a prompt that says so). Anything
+    else is final.
+    """
+    started = time.perf_counter()
+    repairing = False
+    last: TeacherError | None = None
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return call(repairing), attempt, int((time.perf_counter() - started) * 1000)
+        except TeacherError as error:
+            last = error
+            if error.kind == "invalid" and repair and not repairing:
+                repairing = True
+                continue
+            if error.kind in ("throttled", "server") and attempt < max_attempts:
+                time.sleep(min(30.0, backoff * 2 ** (attempt - 1)) * (0.5 + random.random()))
+                continue
+            return error, attempt, int((time.perf_counter() - started) * 1000)
+    return last, max_attempts, int((time.perf_counter() - started) * 1000)
