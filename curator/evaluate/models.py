@@ -5,18 +5,15 @@ OpenAI-compatible endpoint."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
-from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
-
 from curator.teach.base import TeacherError
-from curator.teach.bedrock import SERVER, THROTTLED
-from curator.teach.prompt import page_bytes
+from curator.teach.bedrock import converse, image_blocks, runtime_client
+from curator.teach.openai_compat import check_status, image_parts
 
 
 @dataclass
@@ -33,27 +30,14 @@ class BedrockChat:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
-            from botocore.config import Config
-
-            self._client = boto3.client("bedrock-runtime", config=Config(retries={"max_attempts": 1},
-                                                                         read_timeout=300))
+            self._client = runtime_client()
         return self._client
 
     def answer(self, pages: Sequence[Path], system: str, prompt: str) -> ModelAnswer:
-        content: list[dict[str, Any]] = [{"image": {"format": "png", "source": {"bytes": page_bytes(p)}}}
-                                         for p in pages]
-        content.append({"text": prompt})
-        try:
-            response = self.client.converse(modelId=self.model, system=[{"text": system}],
-                                            messages=[{"role": "user", "content": content}],
-                                            inferenceConfig={"temperature": 0.0, "maxTokens": self.max_tokens})
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            kind = "throttled" if code in THROTTLED else "server" if code in SERVER else "refused"
-            raise TeacherError(kind, f"Bedrock {code}: {exc.response.get('Error', {}).get('Message', '')}") from exc
-        except (EndpointConnectionError, ReadTimeoutError) as exc:
-            raise TeacherError("server", f"cannot reach Bedrock: {exc}") from exc
+        response = converse(self.client, {
+            "modelId": self.model, "system": [{"text": system}],
+            "messages": [{"role": "user", "content": image_blocks(pages) + [{"text": prompt}]}],
+            "inferenceConfig": {"temperature": 0.0, "maxTokens": self.max_tokens}})
         blocks = response.get("output", {}).get("message", {}).get("content", [])
         usage = response.get("usage", {})
         return ModelAnswer(" ".join(b.get("text", "") for b in blocks), usage.get("inputTokens", 0),
@@ -66,10 +50,7 @@ class OpenAIChat:
             model, api_key, timeout
 
     def answer(self, pages: Sequence[Path], system: str, prompt: str) -> ModelAnswer:
-        content: list[dict[str, Any]] = [
-            {"type": "image_url", "image_url": {"url": "data:image/png;base64," + base64.b64encode(
-                page_bytes(p)).decode()}} for p in pages]
-        content.append({"type": "text", "text": prompt})
+        content = image_parts(pages) + [{"type": "text", "text": prompt}]
         body = {"model": self.model, "temperature": 0,
                 "messages": [{"role": "system", "content": system}, {"role": "user", "content": content}]}
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
@@ -77,12 +58,7 @@ class OpenAIChat:
             response = requests.post(f"{self.url}/chat/completions", json=body, headers=headers, timeout=self.timeout)
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise TeacherError("server", f"cannot reach {self.url}: {exc}") from exc
-        if response.status_code == 429:
-            raise TeacherError("throttled", f"HTTP 429 from {self.url}")
-        if response.status_code >= 500:
-            raise TeacherError("server", f"HTTP {response.status_code} from {self.url}")
-        if response.status_code >= 400:
-            raise TeacherError("refused", f"HTTP {response.status_code} from {self.url}: {response.text[:200]}")
+        check_status(response, self.url)
         try:
             data = response.json()
             usage = data.get("usage", {})

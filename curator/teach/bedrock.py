@@ -35,6 +35,33 @@ def tool_config(schema: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def runtime_client() -> Any:
+    """A bedrock-runtime client with botocore's retries off: retries are ours (back-off, with
+    the stored answers in between)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("bedrock-runtime", config=Config(retries={"max_attempts": 1}, read_timeout=300))
+
+
+def image_blocks(pages: Sequence[Path]) -> list[dict[str, Any]]:
+    """Page images as Converse image blocks, within the request limits."""
+    return [{"image": {"format": "png", "source": {"bytes": page_bytes(p)}}} for p in pages]
+
+
+def converse(client: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """``client.converse`` with Bedrock's refusals as TeacherErrors (throttled, server, refused)."""
+    try:
+        return client.converse(**request)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        message = exc.response.get("Error", {}).get("Message", str(exc))
+        kind = "throttled" if code in THROTTLED else "server" if code in SERVER else "refused"
+        raise TeacherError(kind, f"Bedrock {code}: {message}") from exc
+    except (EndpointConnectionError, ReadTimeoutError) as exc:
+        raise TeacherError("server", f"cannot reach Bedrock: {exc}") from exc
+
+
 class BedrockConverseTeacher:
     def __init__(self, model: str = "us.amazon.nova-premier-v1:0", client: Any | None = None,
                  max_tokens: int = 4096) -> None:
@@ -45,18 +72,11 @@ class BedrockConverseTeacher:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
-            from botocore.config import Config
-
-            # Retries are ours (adaptive, with the cache in between): botocore's off.
-            self._client = boto3.client("bedrock-runtime", config=Config(retries={"max_attempts": 1},
-                                                                         read_timeout=300))
+            self._client = runtime_client()
         return self._client
 
     def request(self, pages: Sequence[Path], schema: Mapping[str, Any], instruction: str) -> dict[str, Any]:
-        content: list[dict[str, Any]] = [{"image": {"format": "png", "source": {"bytes": page_bytes(p)}}}
-                                         for p in pages]
-        content.append({"text": instruction})
+        content = image_blocks(pages) + [{"text": instruction}]
         return {
             "modelId": self.model,
             "messages": [{"role": "user", "content": content}],
@@ -67,16 +87,7 @@ class BedrockConverseTeacher:
 
     def extract(self, pages: Sequence[Path], schema: Mapping[str, Any], known: Mapping[str, Any],
                 instruction: str) -> TeacherAnswer:
-        try:
-            response = self.client.converse(**self.request(pages, schema, instruction))
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            message = exc.response.get("Error", {}).get("Message", str(exc))
-            kind = "throttled" if code in THROTTLED else "server" if code in SERVER else "refused"
-            raise TeacherError(kind, f"Bedrock {code}: {message}") from exc
-        except (EndpointConnectionError, ReadTimeoutError) as exc:
-            raise TeacherError("server", f"cannot reach Bedrock: {exc}") from exc
-        return answer_from_response(response)
+        return answer_from_response(converse(self.client, self.request(pages, schema, instruction)))
 
 
 def answer_from_response(response: dict[str, Any]) -> TeacherAnswer:

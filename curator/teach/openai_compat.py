@@ -18,6 +18,22 @@ from curator.teach.base import TeacherAnswer, TeacherError
 from curator.teach.prompt import page_bytes
 
 
+def image_parts(pages: Sequence[Path]) -> list[dict[str, Any]]:
+    """Page images as chat ``image_url`` parts (data URLs), within the request limits."""
+    return [{"type": "image_url", "image_url": {"url": "data:image/png;base64," + base64.b64encode(
+        page_bytes(p)).decode()}} for p in pages]
+
+
+def check_status(response: requests.Response, url: str) -> None:
+    """An endpoint's refusal as a TeacherError: 429 throttled, 5xx server, other 4xx refused."""
+    if response.status_code == 429:
+        raise TeacherError("throttled", f"HTTP 429 from {url}")
+    if response.status_code >= 500:
+        raise TeacherError("server", f"HTTP {response.status_code} from {url}")
+    if response.status_code >= 400:
+        raise TeacherError("refused", f"HTTP {response.status_code} from {url}: {response.text[:200]}")
+
+
 class OpenAICompatibleTeacher:
     def __init__(self, url: str, model: str, api_key: str | None = None, timeout: float = 300.0) -> None:
         self.url = url.rstrip("/")
@@ -28,12 +44,7 @@ class OpenAICompatibleTeacher:
 
     def _body(self, pages: Sequence[Path], schema: Mapping[str, Any], instruction: str,
               schema_mode: bool) -> dict[str, Any]:
-        content: list[dict[str, Any]] = [
-            {"type": "image_url",
-             "image_url": {"url": "data:image/png;base64," + base64.b64encode(page_bytes(p)).decode()}}
-            for p in pages
-        ]
-        content.append({"type": "text", "text": instruction + "\nAnswer with one JSON object only."})
+        content = image_parts(pages) + [{"type": "text", "text": instruction + "\nAnswer with one JSON object only."}]
         response_format: dict[str, Any] = (
             {"type": "json_schema", "json_schema": {"name": "fields", "schema": dict(schema)}}
             if schema_mode else {"type": "json_object"})
@@ -57,12 +68,7 @@ class OpenAICompatibleTeacher:
                                          timeout=self.timeout)
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise TeacherError("server", f"cannot reach {self.url}: {exc}") from exc
-        if response.status_code == 429:
-            raise TeacherError("throttled", f"HTTP 429 from {self.url}")
-        if response.status_code >= 500:
-            raise TeacherError("server", f"HTTP {response.status_code} from {self.url}")
-        if response.status_code >= 400:
-            raise TeacherError("refused", f"HTTP {response.status_code} from {self.url}: {response.text[:200]}")
+        check_status(response, self.url)
         try:
             body = response.json()
             text = body["choices"][0]["message"]["content"]
