@@ -22,7 +22,7 @@ from curator.erp.matching import document_texts, load_joins, load_records, mappe
 from curator.erp.paths import build_target, gaps
 from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine
-from curator.store.models import Label, LabelEvent, LabelStatus, Match, MatchStatus, utcnow
+from curator.store.models import Label, LabelEvent, LabelStatus, Match, MatchStatus, event_value, utcnow
 from curator.workspace import Workspace
 
 STAGE = "map"
@@ -116,8 +116,8 @@ def _store(session, document: str, mapping: Mapping, fields: dict[str, dict[str,
         if old and old.get("value") == entry["value"] and old.get("suspect") == entry.get("suspect"):
             continue
         current[path] = entry
-        events.append(LabelEvent(label_id=label.id, field=path, old=_dump(old and old.get("value")),
-                                 new=_dump(entry["value"]), source=entry["source"], agent=entry["agent"],
+        events.append(LabelEvent(label_id=label.id, field=path, old=event_value(old and old.get("value")),
+                                 new=event_value(entry["value"]), source=entry["source"], agent=entry["agent"],
                                  reason=f"ERP record {record_key}"))
     missing = gaps(mapping.schema, current)  # an ERP null is a known empty box, not a gap
     values = {path: entry["value"] for path, entry in current.items()}
@@ -144,10 +144,6 @@ def _store(session, document: str, mapping: Mapping, fields: dict[str, dict[str,
         report.labels_created += 1
     else:
         report.labels_updated += 1
-
-
-def _dump(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
 def label_target(label: Label, schema: dict[str, Any]) -> dict[str, Any]:

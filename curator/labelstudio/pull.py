@@ -26,7 +26,7 @@ from curator.labelstudio.push import DOCUMENT_CLASSES
 from curator.labelstudio.results import values_from_results
 from curator.review.editing import field_errors, merge_human_values
 from curator.schemas import builtin_schema
-from curator.store.models import Label, LabelEvent, LabelStatus, LabelStudioTask, SyncState, utcnow
+from curator.store.models import Label, LabelEvent, LabelStatus, LabelStudioTask, SyncState, event_value, utcnow
 from curator.workspace import Workspace
 
 
@@ -157,7 +157,7 @@ def _apply(workspace: Workspace, row: LabelStudioTask, annotation: Any, who: str
                 changes = {p: v for p, v in values.items()
                            if p in fields or v is not None}
                 for path, old, new, why in merge_human_values(fields, changes, stale_rows, who, now):
-                    events.append(LabelEvent(label_id=label.id, field=path, old=_dump(old), new=_dump(new),
+                    events.append(LabelEvent(label_id=label.id, field=path, old=event_value(old), new=event_value(new),
                                              source="human", agent=who, reason=f"{why} ({reason})"))
                 _errors, problems = field_errors(schema, {p: e.get("value") for p, e in fields.items()})
                 problems = [f"{path}: {why}" for path, why in unreadable.items()] + problems
@@ -194,7 +194,3 @@ def _apply(workspace: Workspace, row: LabelStudioTask, annotation: Any, who: str
         return
     report.problems.append({"document": row.document_sha256, "reason": "busy",
                             "detail": "the label kept changing while the annotation was applied; pull again"})
-
-
-def _dump(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)

@@ -22,7 +22,7 @@ from curator.review.leases import LeaseHeld, claim, holder, release
 from curator.review.masking import shown
 from curator.review.users import Actor, require
 from curator.schemas import builtin_schema
-from curator.store.models import Document, Label, LabelEvent, LabelStatus, Page, utcnow
+from curator.store.models import Document, Label, LabelEvent, LabelStatus, Page, event_value, utcnow
 from curator.workspace import Workspace
 
 HUMAN_CONFIDENCE = 1.0
@@ -192,7 +192,7 @@ def save_label(workspace: Workspace, actor: Actor, label_id: int, *, base_versio
         fields: dict[str, dict[str, Any]] = json.loads(label.fields)
         for path in changes:
             schema_at(schema, path)  # KeyError for a path the schema does not have
-        events = [LabelEvent(label_id=label_id, field=path, old=_dump(old), new=_dump(new), source="human",
+        events = [LabelEvent(label_id=label_id, field=path, old=event_value(old), new=event_value(new), source="human",
                              agent=actor.name, reason=why)
                   for path, old, new, why in merge_human_values(fields, changes, removed, actor.name, now)]
         values = {p: e.get("value") for p, e in fields.items()}
@@ -286,10 +286,6 @@ def history(workspace: Workspace, actor: Actor, label_id: int) -> list[dict[str,
         out.append({"at": e.at, "who": e.agent, "source": e.source, "field": e.field,
                     "old": shown(actor, e.field, old), "new": shown(actor, e.field, new), "reason": e.reason})
     return out
-
-
-def _dump(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
 def _load(text: str | None) -> Any:

@@ -7,7 +7,10 @@ matches, labels, ...) arrive with their own Alembic migration.
 
 from __future__ import annotations
 
+import json
+
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -208,6 +211,11 @@ class LabelEvent(SQLModel, table=True):
     agent: str = Field(max_length=128)
     reason: str = Field(default="", max_length=512)
     at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+def event_value(value: Any) -> str | None:
+    """A field value as the audit log keeps it (``old``/``new``): JSON text, None for none."""
+    return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
 class SyncState(SQLModel, table=True):

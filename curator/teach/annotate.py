@@ -28,7 +28,7 @@ from curator.erp.paths import gaps as schema_gaps
 from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine
 from curator.schemas import builtin_schema
-from curator.store.models import Label, LabelEvent, LabelStatus, Page, TeacherCall, utcnow
+from curator.store.models import Label, LabelEvent, LabelStatus, Page, TeacherCall, event_value, utcnow
 from curator.teach.base import UNKNOWN_PRICE, Price, Teacher, TeacherAnswer, TeacherError, ask_with_retries
 from curator.teach.prompt import CONFIDENCE_KEY, PROMPT_VERSION, instruction, requested_schema
 from curator.workspace import Workspace
@@ -296,7 +296,7 @@ def _merge(workspace, task: TeacherTask, answer: dict[str, Any], model: str, mod
             label.updated_at = utcnow()
             session.add(label)
             for path, old, new, source, reason in events:
-                session.add(LabelEvent(label_id=label.id, field=path, old=_dump(old), new=_dump(new), source=source,
+                session.add(LabelEvent(label_id=label.id, field=path, old=event_value(old), new=event_value(new), source=source,
                                        agent=model, reason=reason))
             session.commit()
 
@@ -314,7 +314,3 @@ def _is_gap(path: str, gaps: set[str]) -> bool:
         return True
     parts = path.replace("[", ".[").split(".")
     return any(".".join(parts[:i]).replace(".[", "[") in gaps for i in range(1, len(parts)))
-
-
-def _dump(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
