@@ -18,25 +18,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from curator.review.editing import open_label, save_label  # noqa: E402
 from curator.review.queue import next_document  # noqa: E402
 from curator.review.users import add_user  # noqa: E402
 from curator.samples.review_load import populate_for_review  # noqa: E402
 from curator.workspace import init_workspace, open_workspace  # noqa: E402
+from local_servers import log_in, review_ui  # noqa: E402
 
 PASSWORD = "bench-password"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -75,82 +73,57 @@ def domain_loop(root: Path, steps: int) -> dict:
             "ratio_p95_vs_baseline": round(percentile(next_times, 0.95) / percentile(baseline, 0.95), 2)}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def browser_loop(root: Path, steps: int) -> dict:
     from playwright.sync_api import expect, sync_playwright
 
     ws = open_workspace(root)
     add_user(ws, "bench-browser", "reviewer", PASSWORD)
     ws.close()
-    port = _free_port()
-    curator = Path(sys.executable).with_name("curator")
-    server = subprocess.Popen([str(curator), "-w", str(root), "review", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if requests.get(f"{url}/_stcore/health", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.3)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox",
-                                                                                 "--disable-dev-shm-usage"])
-            page = browser.new_page(viewport={"width": 1500, "height": 1100})
-            page.goto(url)
-            page.get_by_label("User name").fill("bench-browser")
-            page.get_by_label("Password", exact=True).fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            page.get_by_role("button", name="Start reviewing").click()
-            approve = page.get_by_role("button", name="Approve & next")
-            expect(approve).to_be_visible(timeout=60_000)
-            next_times, finished_times, baseline = [], [], []
-            # "On screen": the new title, one zoom slider (no stale elements left) and the page
-            # image loaded.
-            settled = ("(title) => { const h = document.querySelector('h2');"
-                       " const sliders = document.querySelectorAll('[role=slider], input[type=range]');"
-                       " const img = document.querySelector(\"[data-testid='stImage'] img\");"
-                       " return h && h.innerText !== title && sliders.length === 1 && img && img.complete"
-                       " && img.naturalWidth > 0; }")
-            resized = ("(width) => { const img = document.querySelector(\"[data-testid='stImage'] img\");"
-                       " return img && img.complete && img.width !== width; }")
-            idle = ("() => document.querySelector('[data-testid=\"stApp\"]')"
-                    "?.getAttribute('data-test-script-state') === 'notRunning'")
-            page.wait_for_function(settled, arg="", timeout=60_000)
-            for step in range(steps):
-              try:
-                title = page.locator("h2").first.inner_text()
-                for button in page.get_by_role("button", name="Take ERP").all()[:1]:
-                    button.click()
-                    page.get_by_text("conflict resolved").wait_for(timeout=30_000)
-                    page.wait_for_function(idle, timeout=30_000)
-                # Baseline: a rerun of the same page (zoom slider): no queue, no write.
-                width = page.locator("[data-testid='stImage'] img").first.evaluate("img => img.width")
-                started = time.perf_counter()
-                page.locator("input[type=range], [role=slider]").first.press(
-                    "ArrowRight" if step % 2 == 0 else "ArrowLeft")
-                page.wait_for_function(resized, arg=width, timeout=30_000)
+    with review_ui(root) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox",
+                                                                             "--disable-dev-shm-usage"])
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        log_in(page, url, "bench-browser", PASSWORD)
+        approve = page.get_by_role("button", name="Approve & next")
+        expect(approve).to_be_visible(timeout=60_000)
+        next_times, finished_times, baseline = [], [], []
+        # "On screen": the new title, one zoom slider (no stale elements left) and the page
+        # image loaded.
+        settled = ("(title) => { const h = document.querySelector('h2');"
+                   " const sliders = document.querySelectorAll('[role=slider], input[type=range]');"
+                   " const img = document.querySelector(\"[data-testid='stImage'] img\");"
+                   " return h && h.innerText !== title && sliders.length === 1 && img && img.complete"
+                   " && img.naturalWidth > 0; }")
+        resized = ("(width) => { const img = document.querySelector(\"[data-testid='stImage'] img\");"
+                   " return img && img.complete && img.width !== width; }")
+        idle = ("() => document.querySelector('[data-testid=\"stApp\"]')"
+                "?.getAttribute('data-test-script-state') === 'notRunning'")
+        page.wait_for_function(settled, arg="", timeout=60_000)
+        for step in range(steps):
+          try:
+            title = page.locator("h2").first.inner_text()
+            for button in page.get_by_role("button", name="Take ERP").all()[:1]:
+                button.click()
+                page.get_by_text("conflict resolved").wait_for(timeout=30_000)
                 page.wait_for_function(idle, timeout=30_000)
-                baseline.append(time.perf_counter() - started)
-                started = time.perf_counter()
-                approve.click()
-                page.wait_for_function(settled, arg=title, timeout=30_000)
-                next_times.append(time.perf_counter() - started)
-                page.wait_for_function(idle, timeout=30_000)
-                finished_times.append(time.perf_counter() - started)
-              except Exception:
-                page.screenshot(path=str(Path(tempfile.gettempdir()) / "bench-review-failure.png"))
-                raise
-            browser.close()
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
+            # Baseline: a rerun of the same page (zoom slider): no queue, no write.
+            width = page.locator("[data-testid='stImage'] img").first.evaluate("img => img.width")
+            started = time.perf_counter()
+            page.locator("input[type=range], [role=slider]").first.press(
+                "ArrowRight" if step % 2 == 0 else "ArrowLeft")
+            page.wait_for_function(resized, arg=width, timeout=30_000)
+            page.wait_for_function(idle, timeout=30_000)
+            baseline.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            approve.click()
+            page.wait_for_function(settled, arg=title, timeout=30_000)
+            next_times.append(time.perf_counter() - started)
+            page.wait_for_function(idle, timeout=30_000)
+            finished_times.append(time.perf_counter() - started)
+          except Exception:
+            page.screenshot(path=str(Path(tempfile.gettempdir()) / "bench-review-failure.png"))
+            raise
+        browser.close()
     return {"approve_to_next_on_screen": summary(next_times), "approve_to_script_finished": summary(finished_times),
             "baseline_rerun": summary(baseline),
             "ratio_p95_vs_baseline": round(percentile(next_times, 0.95) / percentile(baseline, 0.95), 2)}

@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from local_servers import free_port
 
 USER, PASSWORD, LEGACY_TOKEN = "curator@example.com", "curator-test-pass", "c0ffee" * 6 + "abcd"
 
@@ -47,12 +47,6 @@ def executable() -> str | None:
     return shutil.which("label-studio")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start(base: Path, timeout: float = 240.0) -> LabelStudioServer:
     binary = executable()
     if binary is None:
@@ -60,7 +54,7 @@ def start(base: Path, timeout: float = 240.0) -> LabelStudioServer:
     base.mkdir(parents=True, exist_ok=True)
     data, root = base / "ls-data", base / "files"
     root.mkdir(exist_ok=True)
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED="true",
                LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT=str(root), COLLECT_ANALYTICS="false",
                LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK="true", DJANGO_DB="sqlite",

@@ -7,19 +7,15 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from curator.review.users import add_user
 from curator.samples.review_load import populate_for_review
 from curator.store.models import Label
 from curator.workspace import init_workspace, open_workspace
+from local_servers import log_in, review_ui
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "correct horse battery"
@@ -29,12 +25,6 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's ch
                                                                     "(make test installs it)")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def served(tmp_path):
     root = tmp_path / "ws"
@@ -42,24 +32,8 @@ def served(tmp_path):
     populate_for_review(ws, 20, seed=4)
     add_user(ws, "rita", "reviewer", PASSWORD)
     ws.close()
-    port = _free_port()
-    curator = Path(sys.executable).with_name("curator")
-    server = subprocess.Popen([str(curator), "-w", str(root), "review", "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/_stcore/health", timeout=1).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    else:
-        server.kill()
-        pytest.fail(f"the review UI did not start: {server.stdout.read().decode()[-2000:]}")
-    yield url, root
-    os.killpg(server.pid, 15)
-    server.wait(timeout=20)
+    with review_ui(root) as url:
+        yield url, root
 
 
 def _label(root: Path, label_id: int) -> Label:
@@ -90,11 +64,7 @@ def test_log_in_correct_approve_in_chromium(served, tmp_path):
         browser = playwright.chromium.launch(executable_path=CHROMIUM,
                                              args=["--no-sandbox", "--disable-dev-shm-usage"])
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
-        page.goto(url)
-        page.get_by_label("User name").fill("rita")
-        page.get_by_label("Password", exact=True).fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.get_by_role("button", name="Start reviewing").click()
+        log_in(page, url, "rita", PASSWORD)
         expect(page.get_by_role("button", name="Approve & next")).to_be_visible(timeout=30_000)
         # Correct a field (committed when the box loses focus), take the ERP value of the
         # conflict, approve.
