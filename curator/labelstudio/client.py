@@ -65,3 +65,8 @@ def connect(url: str, token: str, timeout: float = 120.0) -> LabelStudio:
         raise explain(url, exc) from None
     call(url, client.users.whoami)
     return client
+
+
+def find_project(client: LabelStudio, url: str, title: str) -> Any | None:
+    """The project with exactly this title (the API filters by title loosely), or None."""
+    return next((p for p in call(url, client.projects.list, title=title) if p.title == title), None)

@@ -16,15 +16,13 @@ from datetime import datetime, timezone
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import select
 
-from curator.erp.paths import gaps
-from curator.labelstudio.client import call
+from curator.labelstudio.client import LabelStudioError, call, find_project
 from curator.labelstudio.interface import build_interface
 from curator.labelstudio.push import DOCUMENT_CLASSES
 from curator.labelstudio.results import values_from_results
-from curator.review.editing import field_errors, merge_human_values
+from curator.review.editing import field_errors, merge_human_values, write_if_unchanged
 from curator.schemas import builtin_schema
 from curator.store.models import Label, LabelEvent, LabelStatus, LabelStudioTask, SyncState, event_value, utcnow
 from curator.workspace import Workspace
@@ -91,12 +89,10 @@ def pull(workspace: Workspace, client, url: str, *, project: str, schema_name: s
     started = time.perf_counter()
     schema = builtin_schema(schema_name)
     interface = build_interface(schema, DOCUMENT_CLASSES)
-    projects = [p for p in call(url, client.projects.list, title=project) if p.title == project]
-    if not projects:
-        from curator.labelstudio.client import LabelStudioError
-
+    found = find_project(client, url, project)
+    if found is None:
         raise LabelStudioError(f"no project {project!r} in Label Studio at {url}: push first")
-    project_id = projects[0].id
+    project_id = found.id
     report = PullReport(project_id=project_id)
     emails = {u.id: (u.email or u.username or str(u.id)) for u in call(url, client.users.list)}
     with workspace.session() as session:
@@ -167,13 +163,8 @@ def _apply(workspace: Workspace, row: LabelStudioTask, annotation: Any, who: str
                         label_id=label.id, field="(status)", old=label.status, new=new_status, source="human",
                         agent=who, reason=(f"Label Studio label fails the schema: {'; '.join(problems[:3])}"
                                            if problems else f"submitted in Label Studio ({reason})")))
-            result = session.execute(
-                update(Label).where(Label.id == label.id, Label.version == label.version).values(
-                    fields=json.dumps(fields, sort_keys=True, ensure_ascii=False),
-                    gaps=json.dumps(gaps(schema, fields)), problems=json.dumps(problems), status=new_status,
-                    priority=label.priority if new_status == LabelStatus.NEEDS_REVIEW else None,
-                    version=label.version + 1, updated_at=now).execution_options(synchronize_session=False))
-            if result.rowcount != 1:
+            if not write_if_unchanged(session, label.id, label.version, schema, fields, problems, new_status,
+                                      label.priority, now):
                 session.rollback()
                 continue
             session.add_all(events)

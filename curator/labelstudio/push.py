@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from curator.labelstudio.client import LabelStudioError, call
+from curator.labelstudio.client import LabelStudioError, call, find_project
 from curator.labelstudio.interface import build_interface
 from curator.labelstudio.results import prediction_results
 from curator.progress import ProgressHook, SilentProgress
@@ -57,13 +57,13 @@ def model_version(fields: dict[str, dict[str, Any]]) -> str:
 
 
 def find_or_create_project(client, url: str, title: str, config: str, report: PushReport | None = None) -> int:
-    for project in call(url, client.projects.list, title=title):
-        if project.title == title:
-            if (project.label_config or "").strip() != config.strip():
-                call(url, client.projects.update, id=project.id, label_config=config)
-                if report:
-                    report.config_updated = True
-            return project.id
+    project = find_project(client, url, title)
+    if project is not None:
+        if (project.label_config or "").strip() != config.strip():
+            call(url, client.projects.update, id=project.id, label_config=config)
+            if report:
+                report.config_updated = True
+        return project.id
     project = call(url, client.projects.create, title=title, label_config=config,
                    description="Created by Curator: predictions come from the ERP bootstrap and the teacher.")
     if report:
@@ -189,10 +189,17 @@ def _prediction(label: Label, document: Document, interface) -> dict[str, Any]:
             "result": prediction_results(fields, interface, document.document_class)}
 
 
-def _task(workspace: Workspace, label: Label, document: Document, interface, pages: PageUrls) -> dict[str, Any]:
+def _page_keys(workspace: Workspace, documents: list[str]) -> dict[str, list[str]]:
+    """The page images of a chunk of documents, in page order: one query per chunk."""
+    keys: dict[str, list[str]] = {sha: [] for sha in documents}
     with workspace.session() as session:
-        keys = session.exec(select(Page.blob_key).where(Page.document_sha256 == document.sha256)
-                            .order_by(Page.index)).all()
+        for sha, key in session.exec(select(Page.document_sha256, Page.blob_key)
+                                     .where(col(Page.document_sha256).in_(documents)).order_by(Page.index)):
+            keys[sha].append(key)
+    return keys
+
+
+def _task(label: Label, document: Document, keys: list[str], interface, pages: PageUrls) -> dict[str, Any]:
     return {"data": {"pages": [pages.url(k) for k in keys], "file_name": document.file_name,
                      "document": document.sha256, "curator_label": label.id},
             "predictions": [_prediction(label, document, interface)]}
@@ -200,7 +207,8 @@ def _task(workspace: Workspace, label: Label, document: Document, interface, pag
 
 def _create_tasks(workspace: Workspace, client, url: str, project_id: int, batch, interface, pages: PageUrls,
                   report: PushReport) -> None:
-    payload = [_task(workspace, label, document, interface, pages) for label, document in batch]
+    keys = _page_keys(workspace, [document.sha256 for _, document in batch])
+    payload = [_task(label, document, keys[document.sha256], interface, pages) for label, document in batch]
     response = call(url, client.projects.import_tasks, id=project_id, request=payload, return_task_ids=True)
     task_ids = list(response.task_ids or [])
     if len(task_ids) != len(batch):

@@ -216,13 +216,8 @@ def save_label(workspace: Workspace, actor: Actor, label_id: int, *, base_versio
         elif new_status in (LabelStatus.AUTO_ACCEPTED, LabelStatus.DRAFT, LabelStatus.PRE_ANNOTATED,
                             LabelStatus.APPROVED):
             new_status = LabelStatus.NEEDS_REVIEW  # a person is on it now
-        result = session.execute(
-            update(Label).where(Label.id == label_id, Label.version == base_version).values(
-                fields=json.dumps(fields, sort_keys=True, ensure_ascii=False), gaps=json.dumps(gaps(schema, fields)),
-                problems=json.dumps(problems), status=new_status, version=base_version + 1, updated_at=now,
-                priority=None if new_status in (LabelStatus.APPROVED, LabelStatus.REJECTED) else old_priority)
-            .execution_options(synchronize_session=False))
-        if result.rowcount != 1:
+        if not write_if_unchanged(session, label_id, base_version, schema, fields, problems, new_status, old_priority,
+                                  now):
             session.rollback()
             raise StaleVersion(_stale_message(session, session.get(Label, label_id), base_version))
         if new_status != old_status:
@@ -237,6 +232,21 @@ def save_label(workspace: Workspace, actor: Actor, label_id: int, *, base_versio
     else:
         claim(workspace, actor, label_id)  # saving renews the lease
     return open_label(workspace, actor, label_id, claim_lease=False)
+
+
+def write_if_unchanged(session, label_id: int, base_version: int, schema: dict[str, Any],
+                       fields: dict[str, dict[str, Any]], problems: list[str], status: str, priority: int | None,
+                       now) -> bool:
+    """Write a label only if it is still at ``base_version`` (optimistic locking in the store
+    itself, so two writers racing cannot both win); False when someone else wrote first. A
+    label that is finished (approved, rejected) leaves the review queue: no priority."""
+    result = session.execute(
+        update(Label).where(Label.id == label_id, Label.version == base_version).values(
+            fields=json.dumps(fields, sort_keys=True, ensure_ascii=False), gaps=json.dumps(gaps(schema, fields)),
+            problems=json.dumps(problems), status=status, version=base_version + 1, updated_at=now,
+            priority=None if status in (LabelStatus.APPROVED, LabelStatus.REJECTED) else priority)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
 
 
 def merge_human_values(fields: dict[str, dict[str, Any]], changes: dict[str, Any], removed: set[str] | list[str],
