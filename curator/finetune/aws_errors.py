@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from curator.finetune.jobs import FinetuneError
@@ -35,3 +38,12 @@ def explain(action: str, exc: Exception) -> FinetuneError:
     if isinstance(exc, BotoCoreError):
         return FinetuneError(f"{action}: {exc}")
     return FinetuneError(f"{action}: {exc}")
+
+
+@contextmanager
+def aws_step(action: str) -> Iterator[None]:
+    """Run AWS calls; any failure becomes one FinetuneError that says what was being done."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - every failure is reported the same way
+        raise explain(action, exc) from None

@@ -16,7 +16,7 @@ from typing import Any
 
 from connectors.documents.s3 import parse_s3_uri
 from curator.curate.upload import upload_folder
-from curator.finetune.aws_errors import explain
+from curator.finetune.aws_errors import aws_step, explain
 from curator.finetune.jobs import FinetuneError, check_export, choose_export, record_job, update_job
 from curator.finetune.recipes import TEACHERS, BaseModel, base_model, recommend, training_cost
 from curator.review.users import Actor, require
@@ -104,10 +104,8 @@ def submit_bedrock(workspace: Workspace, actor: Actor, *, client: Any = None, s3
     import boto3
 
     client = client or boto3.client("bedrock", region_name=workspace.config.finetune.region)
-    try:
+    with aws_step("uploading the dataset"):
         upload_folder(chosen.folder, chosen.s3_prefix, chosen.files, client=s3_client)
-    except Exception as exc:  # noqa: BLE001 - any upload failure is reported the same way
-        raise explain("uploading the dataset", exc) from None
     request = plan["request"]
     existing = _recorded(workspace, request["jobName"])
     if existing is not None:  # the same export, model and settings were submitted before
@@ -143,10 +141,8 @@ def _code(exc: Exception) -> str:
 
 
 def bedrock_status(workspace: Workspace, job: FineTuneJob, client: Any, s3_client: Any = None) -> dict[str, Any]:
-    try:
+    with aws_step(f"reading job {job.name}"):
         details = client.get_model_customization_job(jobIdentifier=job.name)
-    except Exception as exc:  # noqa: BLE001
-        raise explain(f"reading job {job.name}", exc) from None
     timeline = [{"stage": "submitted", "status": "Completed", "at": str(details.get("creationTime", ""))}]
     status_details = details.get("statusDetails", {})
     for stage, key in STAGES:
@@ -201,20 +197,16 @@ def deploy_bedrock(workspace: Workspace, actor: Actor, job: FineTuneJob, client:
         raise FinetuneError(f"job {job.name} has no custom model yet (status {job.status}): "
                             "deploy once `curator finetune status` says Completed")
     name = f"{job.name}-od"[:63]
-    try:
+    with aws_step("creating the deployment"):
         arn = client.create_custom_model_deployment(
             modelDeploymentName=name, modelArn=job.custom_model_arn, clientRequestToken=hashlib.sha256(
                 name.encode()).hexdigest()[:32], description=f"Curator: {job.name}")["customModelDeploymentArn"]
-    except Exception as exc:  # noqa: BLE001
-        raise explain("creating the deployment", exc) from None
     update_job(workspace, job.id, deployment_arn=arn)
     status = "Creating"
     deadline = time.monotonic() + timeout_seconds
     while wait:
-        try:
+        with aws_step("reading the deployment"):
             status = client.get_custom_model_deployment(customModelDeploymentIdentifier=arn)["status"]
-        except Exception as exc:  # noqa: BLE001
-            raise explain("reading the deployment", exc) from None
         if status in ("Active", "Failed") or time.monotonic() > deadline:
             break
         time.sleep(poll_seconds)
@@ -229,27 +221,21 @@ def cleanup_bedrock(workspace: Workspace, actor: Actor, job: FineTuneJob, client
     require(actor, "finetune")
     removed = []
     if job.deployment_arn:
-        try:
+        with aws_step("deleting the deployment"):
             client.delete_custom_model_deployment(customModelDeploymentIdentifier=job.deployment_arn)
             removed.append(job.deployment_arn)
-        except Exception as exc:  # noqa: BLE001
-            raise explain("deleting the deployment", exc) from None
         update_job(workspace, job.id, deployment_arn=None)
     if job.custom_model_arn and not keep_model:
-        try:
+        with aws_step("deleting the custom model"):
             client.delete_custom_model(modelIdentifier=job.custom_model_arn)
             removed.append(job.custom_model_arn)
-        except Exception as exc:  # noqa: BLE001
-            raise explain("deleting the custom model", exc) from None
         update_job(workspace, job.id, custom_model_arn=None, status="Deleted")
     return {"job": job.name, "removed": removed}
 
 
 def stop_bedrock(workspace: Workspace, actor: Actor, job: FineTuneJob, client: Any) -> dict[str, Any]:
     require(actor, "finetune")
-    try:
+    with aws_step(f"stopping {job.name}"):
         client.stop_model_customization_job(jobIdentifier=job.name)
-    except Exception as exc:  # noqa: BLE001
-        raise explain(f"stopping {job.name}", exc) from None
     update_job(workspace, job.id, status="Stopping")
     return {"job": job.name, "status": "Stopping"}

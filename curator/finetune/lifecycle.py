@@ -14,22 +14,24 @@ from curator.review.users import Actor, require
 from curator.workspace import Workspace
 
 
-def _clients(workspace: Workspace, provider: str, client: Any, s3_client: Any) -> tuple[Any, Any]:
+def _client(workspace: Workspace, service: str, given: Any) -> Any:
+    """The client a caller passed (tests, the UI), else a real one in the workspace's region."""
+    if given is not None:
+        return given
     import boto3
 
-    region = workspace.config.finetune.region
-    if client is None:
-        client = boto3.client("bedrock" if provider == "bedrock" else "sagemaker", region_name=region)
-    if s3_client is None:
-        s3_client = boto3.client("s3", region_name=region)
-    return client, s3_client
+    return boto3.client(service, region_name=workspace.config.finetune.region)
+
+
+def _service(job) -> str:
+    return "bedrock" if job.provider == "bedrock" else "sagemaker"
 
 
 def job_status(workspace: Workspace, actor: Actor, name: str, *, client: Any = None, s3_client: Any = None,
                chart: bool = True) -> dict[str, Any]:
     require(actor, "read")
     job = get_job(workspace, name)
-    client, s3_client = _clients(workspace, job.provider, client, s3_client)
+    client, s3_client = _client(workspace, _service(job), client), _client(workspace, "s3", s3_client)
     status = (bedrock_status if job.provider == "bedrock" else sagemaker_status)(workspace, job, client, s3_client)
     if chart and status["loss"]:
         status["loss_png"] = str(loss_chart(status["loss"], workspace.root / "reports" / "finetune" / job.name /
@@ -71,7 +73,7 @@ def jobs_overview(workspace: Workspace, actor: Actor) -> list[dict[str, Any]]:
 def stop_job(workspace: Workspace, actor: Actor, name: str, *, client: Any = None) -> dict[str, Any]:
     require(actor, "finetune")
     job = get_job(workspace, name)
-    client, _ = _clients(workspace, job.provider, client, object())
+    client = _client(workspace, _service(job), client)
     return (stop_bedrock if job.provider == "bedrock" else stop_sagemaker)(workspace, actor, job, client)
 
 
@@ -82,7 +84,7 @@ def deploy_job(workspace: Workspace, actor: Actor, name: str, *, client: Any = N
     if job.provider != "bedrock":
         raise FinetuneError("deploy serves Bedrock custom models on demand; a SageMaker job's adapter is in "
                             "its model artifacts (serve it with vLLM or a SageMaker endpoint)")
-    client, _ = _clients(workspace, job.provider, client, object())
+    client = _client(workspace, _service(job), client)
     return deploy_bedrock(workspace, actor, job, client, wait=wait, poll_seconds=poll_seconds)
 
 
@@ -94,7 +96,7 @@ def cleanup_job(workspace: Workspace, actor: Actor, name: str, *, client: Any = 
     if job.provider != "bedrock":
         update_job(workspace, job.id, status="Deleted")
         return {"job": job.name, "removed": []}
-    client, _ = _clients(workspace, job.provider, client, object())
+    client = _client(workspace, _service(job), client)
     return cleanup_bedrock(workspace, actor, job, client, keep_model=keep_model)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from connectors.documents.s3 import parse_s3_uri
 from curator.curate.upload import upload_folder
-from curator.finetune.aws_errors import explain
+from curator.finetune.aws_errors import aws_step
 from curator.finetune.jobs import FinetuneError, check_export, choose_export, record_job, update_job
 from curator.review.users import Actor, require
 from curator.store.models import FineTuneJob
@@ -133,17 +133,13 @@ def submit_sagemaker(workspace: Workspace, actor: Actor, *, client: Any = None, 
 
     s3_client = s3_client or boto3.client("s3")
     client = client or boto3.client("sagemaker", region_name=workspace.config.finetune.region)
-    try:
+    with aws_step("uploading the dataset and the entry script"):
         upload_folder(chosen.folder, f"{base}/dataset", chosen.files, client=s3_client)
         bucket, prefix = parse_s3_uri(f"{base}/code/train.sh")
         s3_client.put_object(Bucket=bucket, Key=prefix, Body=plan["entry_script"].encode())
-    except Exception as exc:  # noqa: BLE001
-        raise explain("uploading the dataset and the entry script", exc) from None
     request = plan["request"]
-    try:
+    with aws_step("creating the training job"):
         response = client.create_training_job(**request)
-    except Exception as exc:  # noqa: BLE001
-        raise explain("creating the training job", exc) from None
     job = record_job(workspace, provider="sagemaker", name=request["TrainingJobName"],
                      arn=response["TrainingJobArn"], base_model=plan["base_model"], export_id=chosen.id,
                      hyperparameters=json.dumps(plan["recipe"]), request=json.dumps(request), status="InProgress",
@@ -152,10 +148,8 @@ def submit_sagemaker(workspace: Workspace, actor: Actor, *, client: Any = None, 
 
 
 def sagemaker_status(workspace: Workspace, job: FineTuneJob, client: Any, s3_client: Any = None) -> dict[str, Any]:
-    try:
+    with aws_step(f"reading job {job.name}"):
         details = client.describe_training_job(TrainingJobName=job.name)
-    except Exception as exc:  # noqa: BLE001
-        raise explain(f"reading job {job.name}", exc) from None
     timeline = [{"stage": STAGES.get(t.get("Status"), t.get("Status")), "status": t.get("Status"),
                  "at": str(t.get("StartTime", "")), "message": t.get("StatusMessage", "")}
                 for t in details.get("SecondaryStatusTransitions", [])]
@@ -198,9 +192,7 @@ def read_swift_log(s3_client: Any, checkpoint_uri: str) -> list[dict[str, float]
 
 def stop_sagemaker(workspace: Workspace, actor: Actor, job: FineTuneJob, client: Any) -> dict[str, Any]:
     require(actor, "finetune")
-    try:
+    with aws_step(f"stopping {job.name}"):
         client.stop_training_job(TrainingJobName=job.name)
-    except Exception as exc:  # noqa: BLE001
-        raise explain(f"stopping {job.name}", exc) from None
     update_job(workspace, job.id, status="Stopping")
     return {"job": job.name, "status": "Stopping"}
