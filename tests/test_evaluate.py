@@ -4,12 +4,12 @@ local OpenAI-compatible fake server."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
+
+from fake_chat import FakeChat
 
 from curator.cli import app
 from curator.curate.samples import extraction_samples
@@ -126,52 +126,24 @@ def test_predictions_file_end_to_end(evaluated, tmp_path):
     assert metrics["fields"]["invoice_number"]["accuracy"] == pytest.approx((len(samples) - 1) / len(samples))
 
 
-class _FakeModel:
-    """An OpenAI-compatible endpoint that answers every document with the same invoice."""
-
-    def __init__(self, answer: dict, fail_first: int = 1) -> None:
-        self.calls = 0
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                fake.calls += 1
-                fake.last = body
-                if fake.calls <= fail_first:
-                    data, status = b'{"error": "slow down"}', 429
-                else:
-                    data, status = json.dumps({"choices": [{"message": {"content": "```json\n" + json.dumps(
-                        answer) + "\n```"}}], "usage": {"prompt_tokens": 1895, "completion_tokens": 411}}).encode(), 200
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
-
-
 def test_openai_compatible_model_resumes_and_compares(evaluated, tmp_path):
     ws = evaluated
     samples = _test_samples(ws)
-    fake = _FakeModel(json.loads(samples[0].answer))
+    # An endpoint that answers every document with the first one's invoice (in a code fence),
+    # and throttles the first request.
+    fake = FakeChat("```json\n" + samples[0].answer + "\n```", usage=(1895, 411))
+    fake.fail_next = [429]
     from curator.teach.base import Price
 
     base = evaluate(ws, f"openai:{fake.url}#qwen-base", schema_name="invoice", name="base", concurrency=2,
                     backoff=0.01, price=Price(0.00006, 0.00024))
-    assert fake.calls == len(samples) + 1  # one 429, retried
-    assert fake.last["messages"][0]["role"] == "system" and "Extract these keys as JSON" in \
-        fake.last["messages"][1]["content"][-1]["text"]
+    assert len(fake.bodies) == len(samples) + 1  # one 429, retried
+    assert fake.bodies[-1]["messages"][0]["role"] == "system" and "Extract these keys as JSON" in \
+        fake.bodies[-1]["messages"][1]["content"][-1]["text"]
     assert base["overall"]["accuracy"] < 1 and base["invalid_json"] == 0
     assert base["cost_per_page_usd"] == pytest.approx((1895 * 0.00006 + 411 * 0.00024) / 1000, rel=1e-6)
     again = evaluate(ws, f"openai:{fake.url}#qwen-base", schema_name="invoice", name="base")
-    assert fake.calls == len(samples) + 1 and again["overall"] == base["overall"]  # resumed: nothing asked
+    assert len(fake.bodies) == len(samples) + 1 and again["overall"] == base["overall"]  # resumed: nothing asked
     path = tmp_path / "tuned.jsonl"
     path.write_text("\n".join(json.dumps({"document": s.document, "prediction": json.loads(s.answer)})
                               for s in samples))
@@ -187,6 +159,7 @@ def test_openai_compatible_model_resumes_and_compares(evaluated, tmp_path):
     assert "<table>" in (out / "comparison.html").read_text()
     listed = json.loads(CliRunner().invoke(app, ["-w", str(ws.root), "evaluate", "list", "--json"]).stdout)
     assert [r["name"] for r in listed] == ["base", "tuned"]
+    fake.close()
 
 
 def test_evaluation_page(evaluated, tmp_path, monkeypatch):

@@ -4,15 +4,14 @@ against the real API model) and an OpenAI-compatible endpoint served by the test
 from __future__ import annotations
 
 import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
+
+from fake_chat import FakeChat
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -206,53 +205,14 @@ def test_triage_priority_and_model_confidence(ws):
     assert all(v.priority == 1 for i, v in enumerate(verdicts) if i % 2)
 
 
-class _FakeChat:
-    """An OpenAI-compatible /chat/completions endpoint with latency and injected errors."""
-
-    def __init__(self, latency: float = 0.05) -> None:
-        self.latency = latency
-        self.fail_next: list[int] = []
-        self.refuse_json_schema = True
-        self.bodies: list[dict] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                fake.bodies.append(body)
-                time.sleep(fake.latency)
-                if fake.fail_next:
-                    status = fake.fail_next.pop(0)
-                    return self._send(status, {"error": {"message": "injected"}})
-                if fake.refuse_json_schema and body["response_format"]["type"] == "json_schema":
-                    return self._send(400, {"error": {"message": "response_format json_schema is not supported"}})
-                content = json.dumps(GAP_ANSWER)
-                self._send(200, {"choices": [{"message": {"role": "assistant", "content": content}}],
-                                 "usage": {"prompt_tokens": 1200, "completion_tokens": 200}})
-
-            def _send(self, status, payload):
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+def _teacher_endpoint(latency: float = 0.05) -> FakeChat:
+    """The teacher's endpoint: answers the gaps, and refuses json_schema output at first."""
+    return FakeChat(json.dumps(GAP_ANSWER), latency=latency, refuse_json_schema=True)
 
 
 def test_openai_compatible_teacher_with_latency_errors_and_fallback(ws):
     labels = _labels(ws)
-    chat = _FakeChat()
+    chat = _teacher_endpoint()
     chat.fail_next = [429, 500]
     try:
         teacher = OpenAICompatibleTeacher(chat.url, "qwen2.5-vl-7b")
@@ -268,7 +228,7 @@ def test_openai_compatible_teacher_with_latency_errors_and_fallback(ws):
 
 
 def test_budget_stops_cleanly(ws):
-    chat = _FakeChat(latency=0.0)
+    chat = _teacher_endpoint(latency=0.0)
     chat.refuse_json_schema = False
     try:
         report = annotate(ws, OpenAICompatibleTeacher(chat.url, "m"), schema_name="invoice", concurrency=1,
@@ -304,7 +264,7 @@ def test_demo_teacher_step(ws, monkeypatch):
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY", raising=False)
     skipped = _teach(ws, None, 1.0, SilentProgress)
     assert "no AWS credentials" in skipped["skipped"]
-    chat = _FakeChat(latency=0.0)
+    chat = _teacher_endpoint(latency=0.0)
     chat.refuse_json_schema = False
     try:
         taught = _teach(ws, f"openai:{chat.url}#qwen", 1.0, SilentProgress)
