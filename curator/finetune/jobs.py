@@ -65,17 +65,14 @@ def check_export(chosen: ChosenExport, target: str) -> dict[str, Any]:
 
 def record_job(workspace: Workspace, **values: Any) -> FineTuneJob:
     with workspace.session() as session:
-        job = session.exec(select(FineTuneJob).where(FineTuneJob.name == values["name"])).first()
-        if job is None:
+        existing = session.exec(select(FineTuneJob.id).where(FineTuneJob.name == values["name"])).first()
+        if existing is None:
             job = FineTuneJob(**values)
-        else:  # the same submission again (idempotent): refresh what we know
-            for key, value in values.items():
-                setattr(job, key, value)
-            job.updated_at = utcnow()
-        session.add(job)
-        session.commit()
-        session.refresh(job)
-        return job
+            session.add(job)
+            session.commit()
+            session.refresh(job)
+            return job
+    return update_job(workspace, existing, **values)  # the same submission again: refresh what we know
 
 
 def get_job(workspace: Workspace, name: str) -> FineTuneJob:

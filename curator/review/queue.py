@@ -49,19 +49,24 @@ class QueueItem:
         return dict(self.__dict__)
 
 
-def _query(filters: QueueFilter, actor: Actor, after: tuple | None = None):
-    now = utcnow()
-    query = (select(Label.id, Label.document_sha256, Document.file_name, Document.document_class, Label.schema_name,
-                    Label.status, Label.priority, Label.score, Label.version, Label.fields)
-             .join(Document, Document.sha256 == Label.document_sha256)
-             .outerjoin(ReviewLease, ReviewLease.label_id == Label.id)
-             .where(col(Label.status).in_(filters.statuses))
-             .where(or_(col(ReviewLease.label_id).is_(None), ReviewLease.expires_at < now,
-                        ReviewLease.user_name == actor.name)))
+def _scoped(query, filters: QueueFilter):
+    """Labels of the wanted statuses, document class and schema (``query`` joins Document)."""
+    query = query.where(col(Label.status).in_(filters.statuses))
     if filters.document_class:
         query = query.where(Document.document_class == filters.document_class)
     if filters.schema_name:
         query = query.where(Label.schema_name == filters.schema_name)
+    return query
+
+
+def _query(filters: QueueFilter, actor: Actor):
+    now = utcnow()
+    query = _scoped(select(Label.id, Label.document_sha256, Document.file_name, Document.document_class,
+                           Label.schema_name, Label.status, Label.priority, Label.score, Label.version, Label.fields)
+                    .join(Document, Document.sha256 == Label.document_sha256)
+                    .outerjoin(ReviewLease, ReviewLease.label_id == Label.id)
+                    .where(or_(col(ReviewLease.label_id).is_(None), ReviewLease.expires_at < now,
+                               ReviewLease.user_name == actor.name)), filters)
     if filters.conflicts_only or filters.conflict_field:
         query = query.where(col(Label.fields).contains('"conflict": true'))
     if filters.source:
@@ -112,12 +117,8 @@ def review_queue(workspace: Workspace, actor: Actor, filters: QueueFilter = Queu
 def queue_size(workspace: Workspace, actor: Actor, filters: QueueFilter = QueueFilter()) -> int:
     require(actor, "read")
     with workspace.session() as session:
-        query = (select(func.count()).select_from(Label).join(Document, Document.sha256 == Label.document_sha256)
-                 .where(col(Label.status).in_(filters.statuses)))
-        if filters.document_class:
-            query = query.where(Document.document_class == filters.document_class)
-        if filters.schema_name:
-            query = query.where(Label.schema_name == filters.schema_name)
+        query = _scoped(select(func.count()).select_from(Label)
+                        .join(Document, Document.sha256 == Label.document_sha256), filters)
         return session.exec(query).one()
 
 
