@@ -188,3 +188,38 @@ def test_evaluation_page(evaluated, tmp_path, monkeypatch):
     table = at.dataframe[1].value
     amounts = table[(table["category"] == "amounts") & (table["metric"] == "accuracy")].iloc[0]
     assert amounts["fine_tuned"] > amounts["base"]
+
+
+def test_bad_input_is_quarantined_and_the_rest_goes_on(evaluated, tmp_path):
+    """Unusable prediction lines and failed model calls are quarantined with where and why; the
+    rest is scored; a failed call is asked again on the next run, an answered one never."""
+    from curator.catalog import quarantined
+
+    ws = evaluated
+    samples = _test_samples(ws)
+    lines = [json.dumps({"document": s.document, "prediction": json.loads(s.answer)}) for s in samples[1:]]
+    lines += ["not json", json.dumps({"file": "nowhere.pdf", "prediction": {}}), json.dumps({"prediction": {}})]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines))
+    result = CliRunner().invoke(app, ["-w", str(ws.root), "evaluate", "--model", f"predictions:{path}",
+                                      "--schema", "invoice", "--name", "mixed", "--json"])
+    assert result.exit_code == 1, result.output
+    metrics = json.loads(result.stdout)
+    assert [p["reason"] for p in metrics["problems"]] == ["not_json", "unknown_document", "incomplete"]
+    assert metrics["problems"][0]["source"] == f"{path}:{len(samples)}"
+    assert metrics["documents"] == len(samples) and metrics["unanswered"] == 1
+    assert {e.reason for e in quarantined(ws, "evaluate")} == {"not_json", "unknown_document", "incomplete"}
+
+    fake = FakeChat("```json\n" + samples[0].answer + "\n```")
+    fake.fail_next = [400]  # refused: not retried, quarantined
+    first = evaluate(ws, f"openai:{fake.url}#m", schema_name="invoice", name="flaky", concurrency=1)
+    assert len(fake.bodies) == len(samples) and [p["reason"] for p in first["problems"]] == ["model_refused"]
+    assert first["unanswered"] == 1
+    second = evaluate(ws, f"openai:{fake.url}#m", schema_name="invoice", name="flaky")
+    assert len(fake.bodies) == len(samples) + 1  # only the failed document again
+    assert second["problems"] == [] and second["unanswered"] == 0
+    fake.close()
+    with pytest.raises(ValueError, match="--model must be"):
+        evaluate(ws, "gpt5", schema_name="invoice", name="nothing")
+    assert "nothing" not in [r["name"] for r in json.loads(CliRunner().invoke(
+        app, ["-w", str(ws.root), "evaluate", "list", "--json"]).stdout)]

@@ -53,6 +53,8 @@ def evaluate_command(
             raise fail(str(exc)) from None
     if json_output:
         print_json({k: v for k, v in result.items() if k != "cells"})
+        if result["problems"]:
+            raise typer.Exit(1)
         return
     overall = result["overall"]
     console.print(f"run [bold]{result['name']}[/]: {result['documents']} documents, invalid JSON "
@@ -62,6 +64,10 @@ def evaluate_command(
     print_table("By category", ["category", "accuracy", "precision", "recall", "F1"],
                 [(c, *(f"{(m[k] or 0):.2%}" for k in ("accuracy", "precision", "recall", "f1")))
                  for c, m in result["categories"].items()])
+    if result["problems"]:
+        print_table("Quarantined (see `curator docs quarantine`)", ["where", "reason", "detail"],
+                    [(p["source"], p["reason"], p["detail"]) for p in result["problems"]])
+        raise typer.Exit(1)
 
 
 @evaluate_app.command("compare")

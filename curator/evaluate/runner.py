@@ -19,11 +19,15 @@ from curator.curate.samples import extraction_samples
 from curator.evaluate.metrics import CompareOptions, Evaluation, score_document, to_jsonable
 from curator.evaluate.models import make_model
 from curator.progress import ProgressHook, SilentProgress
+from curator.quarantine import quarantine
 from curator.schemas import builtin_schema
 from curator.store.models import Document, EvalPrediction, EvalRun, utcnow
 from curator.teach.base import Price, TeacherError, ask_with_retries
 from curator.workspace import Workspace
 from exports.prompts import extraction_prompt, system_prompt
+
+
+STAGE = "evaluate"
 
 
 class EvaluationError(ValueError):
@@ -45,27 +49,57 @@ def _run(workspace: Workspace, name: str, model: str, schema_name: str, split: s
 
 
 def _store(workspace: Workspace, run_id: int, document: str, **values: Any) -> None:
+    """Keep one answer per run and document; an earlier failed attempt is replaced."""
     with workspace.session() as session:
+        for old in session.exec(select(EvalPrediction).where(EvalPrediction.run_id == run_id,
+                                                             EvalPrediction.document_sha256 == document)):
+            session.delete(old)
+        session.flush()
         session.add(EvalPrediction(run_id=run_id, document_sha256=document, **values))
         session.commit()
 
 
-def read_predictions(workspace: Workspace, path: Path) -> dict[str, Any]:
-    """``{"file" or "document", "prediction"}`` per line -> document hash -> prediction."""
+def _quarantine(workspace: Workspace, problems: list[dict[str, str]], *, source: str, file_name: str,
+                reason: str, detail: str) -> None:
+    with workspace.session() as session:
+        quarantine(session, stage=STAGE, source_uri=source, file_name=file_name, reason=reason, detail=detail)
+        session.commit()
+    problems.append({"source": source, "reason": reason, "detail": detail})
+
+
+def read_predictions(workspace: Workspace, path: Path,
+                     problems: list[dict[str, str]]) -> dict[str, Any]:
+    """``{"file" or "document", "prediction"}`` per line -> document hash -> prediction.
+
+    A line that cannot be used (not JSON, no prediction, a file the workspace does not know) is
+    quarantined with its line number and the rest of the file goes on.
+    """
     with workspace.session() as session:
         by_name = {name: sha for sha, name in session.exec(select(Document.sha256, Document.file_name))}
     out: dict[str, Any] = {}
-    with open(path, encoding="utf-8") as handle:
+    try:
+        handle = open(path, encoding="utf-8")
+    except OSError as exc:
+        raise EvaluationError(f"cannot read the predictions file {path}: {exc.strerror}") from None
+    with handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
+            where = {"source": f"{path}:{number}", "file_name": path.name}
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise EvaluationError(f"{path}:{number}: not a JSON line ({exc.msg})") from None
-            document = row.get("document") or by_name.get(Path(str(row.get("file", ""))).name)
-            if not document or "prediction" not in row:
-                raise EvaluationError(f"{path}:{number}: needs \"file\" or \"document\" and \"prediction\"")
+                _quarantine(workspace, problems, **where, reason="not_json", detail=f"not a JSON line ({exc.msg})")
+                continue
+            if not isinstance(row, dict) or "prediction" not in row or not (row.get("document") or row.get("file")):
+                _quarantine(workspace, problems, **where, reason="incomplete",
+                            detail='needs "file" or "document" and "prediction"')
+                continue
+            document = row.get("document") or by_name.get(Path(str(row["file"])).name)
+            if document is None:
+                _quarantine(workspace, problems, **where, reason="unknown_document",
+                            detail=f"no document named {Path(str(row['file'])).name} in the workspace")
+                continue
             out[document] = row["prediction"]
     return out
 
@@ -78,15 +112,22 @@ def evaluate(workspace: Workspace, spec: str, *, schema_name: str, split: str = 
     if not samples:
         raise EvaluationError(f"no approved or auto-accepted {schema_name} documents in the {split} split")
     name = name or f"{spec.rsplit('/', 1)[-1][:80]}-{schema_name}-{split}"
+    problems: list[dict[str, str]] = []
+    # The model spec or the predictions file is checked before the run is recorded.
+    predictions = read_predictions(workspace, Path(spec.split(":", 1)[1]), problems) \
+        if spec.startswith("predictions:") else None
+    if predictions is None:
+        model = model or make_model(spec)
     run_id = _run(workspace, name, spec, schema_name, split)
     with workspace.session() as session:
-        done = {p.document_sha256 for p in session.exec(select(EvalPrediction).where(EvalPrediction.run_id == run_id))}
+        # Answered before: never asked again. A failed attempt was not an answer: asked again.
+        done = {p.document_sha256 for p in session.exec(select(EvalPrediction).where(
+            EvalPrediction.run_id == run_id, EvalPrediction.error == None))}  # noqa: E711
     pending = [s for s in samples if s.document not in done]
     progress = progress or SilentProgress()
     progress.start(len(samples), f"evaluate {name}")
     progress.advance(len(samples) - len(pending))
-    if spec.startswith("predictions:"):
-        predictions = read_predictions(workspace, Path(spec.split(":", 1)[1]))
+    if predictions is not None:
         for sample in pending:
             if sample.document in predictions:
                 value = predictions[sample.document]
@@ -94,7 +135,6 @@ def evaluate(workspace: Workspace, spec: str, *, schema_name: str, split: str = 
                        pages=len(sample.pages))
             progress.advance()
     else:
-        model = model or make_model(spec)
         system, prompt = system_prompt(schema), extraction_prompt(schema)
 
         def work(sample):
@@ -103,6 +143,8 @@ def evaluate(workspace: Workspace, spec: str, *, schema_name: str, split: str = 
             if isinstance(outcome, TeacherError):
                 _store(workspace, run_id, sample.document, error=f"{outcome.kind}: {outcome}",
                        pages=len(sample.pages), latency_ms=latency)
+                _quarantine(workspace, problems, source=f"eval:{name}:{sample.document}",
+                            file_name=sample.document[:12], reason=f"model_{outcome.kind}", detail=str(outcome))
             else:
                 _store(workspace, run_id, sample.document, raw=outcome.text, input_tokens=outcome.input_tokens,
                        output_tokens=outcome.output_tokens, pages=len(sample.pages), latency_ms=latency)
@@ -110,7 +152,7 @@ def evaluate(workspace: Workspace, spec: str, *, schema_name: str, split: str = 
 
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             list(pool.map(work, pending))
-    return score_run(workspace, name, options=options, price=price)
+    return {**score_run(workspace, name, options=options, price=price), "problems": problems}
 
 
 def score_run(workspace: Workspace, name: str, *, options: CompareOptions = CompareOptions(),
