@@ -7,6 +7,8 @@ import streamlit as st
 from app.state import actor, workspace
 from app.views import dashboard, evaluation, finetune, login, queue, review
 from curator.review.leases import release
+from curator.review.users import current_user
+from curator.text import plain
 
 PAGES = {"Queue": queue.render, "Review": review.render, "Dashboard": dashboard.render, "Fine-tune": finetune.render,
          "Evaluation": evaluation.render}
@@ -14,13 +16,23 @@ PAGES = {"Queue": queue.render, "Review": review.render, "Dashboard": dashboard.
 st.set_page_config(page_title="Curator review", layout="wide")
 
 me = actor()
+if me is not None:
+    # Read the user from the store on every run: disabling or demoting someone takes effect
+    # at their next click, not at their next log-in.
+    current = current_user(workspace(), me)
+    if current is None:
+        st.session_state.clear()
+        st.session_state["signed_out"] = "You were signed out: your account is disabled or no longer exists."
+    else:
+        st.session_state["actor"] = current
+    me = current
 if me is None:
     login.render()
 else:
     if "_goto" in st.session_state:
         st.session_state["nav"] = st.session_state.pop("_goto")
     with st.sidebar:
-        st.markdown(f"**{me.name}** · {me.role}")
+        st.markdown(f"**{plain(me.name)}** · {me.role}")
         st.radio("Go to", list(PAGES), key="nav")
         if st.button("Log out", key="logout"):
             if me.can("edit") and st.session_state.get("label_id") is not None:

@@ -39,10 +39,10 @@ def run(kind: str, document_class: str, mapping_name: str, n: int, noise: float,
     corpus = scratch / kind
     generated = generate_corpus(kind, n, seed, corpus, noise=noise)
     workspace = init_workspace(scratch / f"ws-{kind}")
-    ingest_documents(workspace, FolderSource(corpus / "documents"), document_class=document_class)
+    ingest_documents(workspace, FolderSource(corpus / "documents"), actor="admin", document_class=document_class)
     mapping = load_mapping(mapping_name)
     started = time.perf_counter()
-    report = bootstrap(workspace, mapping, erp_dir=corpus / "erp")
+    report = bootstrap(workspace, mapping, actor="admin", erp_dir=corpus / "erp")
     seconds = time.perf_counter() - started
     truth = {}
     with open(corpus / "truth" / "matches.jsonl") as handle:

@@ -86,7 +86,7 @@ def child(root: Path, fmt: str, out: Path) -> None:
 
     workspace = open_workspace(root)
     started = time.perf_counter()
-    result = export_dataset(workspace, fmt=fmt, schema_name="invoice", dest=str(out),
+    result = export_dataset(workspace, actor="admin", fmt=fmt, schema_name="invoice", dest=str(out),
                             s3_prefix="s3://bench/ds" if fmt.startswith("bedrock") else None)
     seconds = time.perf_counter() - started
     samples = sum(result.counts.values())

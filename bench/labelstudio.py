@@ -76,12 +76,12 @@ def main() -> None:
             chunk_times.append(time.perf_counter() - chunk_started)
         raw_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        report = push(ws, client, server.url, project="Invoices", schema_name="invoice", statuses=STATUSES,
+        report = push(ws, client, server.url, actor="admin", project="Invoices", schema_name="invoice", statuses=STATUSES,
                       local_root=str(server.document_root), chunk_size=args.chunk_size)
         push_seconds = time.perf_counter() - started
-        again = push(ws, client, server.url, project="Invoices", schema_name="invoice", statuses=STATUSES,
+        again = push(ws, client, server.url, actor="admin", project="Invoices", schema_name="invoice", statuses=STATUSES,
                      local_root=str(server.document_root), chunk_size=args.chunk_size)
-        pulled = pull(ws, client, server.url, project="Invoices", schema_name="invoice")
+        pulled = pull(ws, client, server.url, actor="admin", project="Invoices", schema_name="invoice")
         tasks = client.projects.get(id=report.project_id).task_number
         result = {
             "documents": args.documents, "chunk_size": args.chunk_size, "tasks_in_project": tasks,

@@ -89,7 +89,7 @@ def measure(n: int, scratch: Path) -> dict:
     workspace = init_workspace(scratch / f"ws-{n}")
     build(workspace, n, seed=n)
     started = time.perf_counter()
-    report = match_records(workspace, load_mapping("invoice-sap"))
+    report = match_records(workspace, load_mapping("invoice-sap"), actor="admin")
     seconds = time.perf_counter() - started
     workspace.close()
     return {"n": n, "seconds": round(seconds, 2), "auto": report.auto, "pairs_scored": report.pairs_scored,

@@ -52,7 +52,7 @@ def summary(values: list[float]) -> dict[str, float]:
 
 def domain_loop(root: Path, steps: int) -> dict:
     ws = open_workspace(root)
-    me = add_user(ws, "bench-domain", "reviewer", PASSWORD)
+    me = add_user(ws, "bench-domain", "reviewer", PASSWORD, by="admin")
     next_times, open_times, baseline = [], [], []
     item = next_document(ws, me)
     for _ in range(steps):
@@ -77,7 +77,7 @@ def browser_loop(root: Path, steps: int) -> dict:
     from playwright.sync_api import expect, sync_playwright
 
     ws = open_workspace(root)
-    add_user(ws, "bench-browser", "reviewer", PASSWORD)
+    add_user(ws, "bench-browser", "reviewer", PASSWORD, by="admin")
     ws.close()
     with review_ui(root) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox",
@@ -91,10 +91,10 @@ def browser_loop(root: Path, steps: int) -> dict:
         # image loaded.
         settled = ("(title) => { const h = document.querySelector('h2');"
                    " const sliders = document.querySelectorAll('[role=slider], input[type=range]');"
-                   " const img = document.querySelector(\"[data-testid='stImage'] img\");"
+                   " const img = document.querySelector(\"img.curator-page\");"
                    " return h && h.innerText !== title && sliders.length === 1 && img && img.complete"
                    " && img.naturalWidth > 0; }")
-        resized = ("(width) => { const img = document.querySelector(\"[data-testid='stImage'] img\");"
+        resized = ("(width) => { const img = document.querySelector(\"img.curator-page\");"
                    " return img && img.complete && img.width !== width; }")
         idle = ("() => document.querySelector('[data-testid=\"stApp\"]')"
                 "?.getAttribute('data-test-script-state') === 'notRunning'")
@@ -107,7 +107,7 @@ def browser_loop(root: Path, steps: int) -> dict:
                 page.get_by_text("conflict resolved").wait_for(timeout=30_000)
                 page.wait_for_function(idle, timeout=30_000)
             # Baseline: a rerun of the same page (zoom slider): no queue, no write.
-            width = page.locator("[data-testid='stImage'] img").first.evaluate("img => img.width")
+            width = page.locator("img.curator-page").first.evaluate("img => img.width")
             started = time.perf_counter()
             page.locator("input[type=range], [role=slider]").first.press(
                 "ArrowRight" if step % 2 == 0 else "ArrowLeft")

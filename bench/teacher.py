@@ -158,8 +158,8 @@ def prepare(root: Path, docs: int) -> Path:
     corpus = root / "corpus"
     generate_corpus("invoices", docs, 7, corpus, noise=0.0)
     ws = init_workspace(root / "ws")
-    ingest_documents(ws, FolderSource(corpus / "documents"), document_class="invoice")
-    bootstrap(ws, load_mapping("invoice-sap"), erp_dir=corpus / "erp")
+    ingest_documents(ws, FolderSource(corpus / "documents"), actor="admin", document_class="invoice")
+    bootstrap(ws, load_mapping("invoice-sap"), actor="admin", erp_dir=corpus / "erp")
     ws.close()
     return root / "ws"
 
@@ -183,7 +183,7 @@ def raw_run(workspace_dir: Path, server: FakeModelServer, concurrency: int) -> t
 def annotate_run(workspace_dir: Path, url: str, concurrency: int) -> dict:
     ws = open_workspace(workspace_dir)
     try:
-        report = annotate(ws, OpenAICompatibleTeacher(url, MODEL), schema_name="invoice", mode="gaps",
+        report = annotate(ws, OpenAICompatibleTeacher(url, MODEL), actor="admin", schema_name="invoice", mode="gaps",
                           concurrency=concurrency)
     finally:
         ws.close()

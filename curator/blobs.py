@@ -67,6 +67,10 @@ class LocalBlobStore:
     def exists(self, key: str) -> bool:
         return self.path(key).exists()
 
+    def delete(self, key: str) -> None:
+        """Remove a blob (only ever one its own caller just created and nothing references)."""
+        self.path(key).unlink(missing_ok=True)
+
 
 def open_blob_store(url: str, root: Path) -> LocalBlobStore:
     if url.startswith("s3://"):

@@ -11,6 +11,7 @@ from sqlmodel import select
 from curator.quarantine import list_quarantine
 from curator.store.models import Document, Page, QuarantineEntry
 from curator.workspace import Workspace
+from curator.sensitive import redact_text
 
 
 class NotFound(LookupError):
@@ -102,7 +103,7 @@ def quarantine_summary(entry: QuarantineEntry) -> dict[str, Any]:
         "file_name": entry.file_name,
         "source_uri": entry.source_uri,
         "reason": entry.reason,
-        "detail": entry.detail,
+        "detail": redact_text(entry.detail),  # entries written before masking are masked when read
         "sha256": entry.sha256,
         "kept_as": entry.blob_key,
         "occurrences": entry.occurrences,

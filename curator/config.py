@@ -6,6 +6,8 @@ load time (with the key that is wrong) instead of silently falling back to a def
 
 from __future__ import annotations
 
+import os
+
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -133,6 +135,11 @@ def load_config(root: Path) -> WorkspaceConfig:
 
 
 def save_config(root: Path, config: WorkspaceConfig) -> Path:
+    """Write ``curator.toml`` readable by its owner only: it can hold a database password."""
     path = root / CONFIG_FILE
-    path.write_text(tomli_w.dumps(config.model_dump(mode="json", exclude_none=True)), encoding="utf-8")
+    text = tomli_w.dumps(config.model_dump(mode="json", exclude_none=True))
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)  # an older, world-readable file is tightened too
     return path

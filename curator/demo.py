@@ -27,6 +27,7 @@ from curator.progress import ProgressHook, SilentProgress
 from curator.review.users import add_user
 from curator.samples.corpus import generate_corpus
 from curator.workspace import init_workspace
+from curator.access import LOCAL_ADMIN
 
 # corpus folder, document class, mapping, schema
 CORPORA = (("w2", "w2", "w2-payroll", "w2"), ("invoices", "invoice", "invoice-sap", "invoice"))
@@ -97,26 +98,32 @@ def run_demo(
         for kind, document_class, *_ in CORPORA:
             source = open_document_source(str(directory / "corpus" / kind / "documents"))
             result: IngestReport = ingest_documents(
-                workspace, source, document_class=document_class, workers=workers, progress=new_progress()
+                workspace, source, actor=LOCAL_ADMIN, document_class=document_class, workers=workers, progress=new_progress()
             )
             report.ingest[kind] = result.to_dict()
             report.problems += len(result.problems)
         for kind, _, mapping_name, _ in CORPORA:
             corpus = directory / "corpus" / kind
             mapping = load_mapping(mapping_name)
-            result = bootstrap(workspace, mapping, erp_dir=corpus / "erp",
+            result = bootstrap(workspace, mapping, actor=LOCAL_ADMIN, erp_dir=corpus / "erp",
                                progress_factory=new_progress)
             summary = result.to_dict()
             summary["accuracy"] = bootstrap_accuracy(workspace, mapping, corpus / "truth")["totals"]
             report.bootstrap[kind] = summary
             report.problems += result.problems
         report.teacher = _teach(workspace, teacher, teacher_budget_usd, new_progress)
-        report.triage = triage(workspace).to_dict()
-        report.splits = assign_splits(workspace, group_by=GROUP_BY, seed=seed).to_dict()
+        report.triage = triage(workspace, actor=LOCAL_ADMIN).to_dict()
+        report.splits = assign_splits(workspace, actor=LOCAL_ADMIN, group_by=GROUP_BY, seed=seed).to_dict()
         for kind, _, _, schema_name in CORPORA:
             for fmt in ("bedrock-nova", "swift"):
-                result = export_dataset(workspace, fmt=fmt, schema_name=schema_name,
-                                        s3_prefix=f"{EXAMPLE_S3}/{fmt}-{schema_name}" if fmt.startswith("bedrock") else None)
+                try:
+                    result = export_dataset(workspace, actor=LOCAL_ADMIN, fmt=fmt, schema_name=schema_name,
+                                            s3_prefix=f"{EXAMPLE_S3}/{fmt}-{schema_name}" if fmt.startswith("bedrock") else None)
+                except ValueError as exc:  # nothing to write, or the folder holds someone else's files
+                    report.exports[f"{fmt}/{schema_name}"] = {"folder": None, "counts": {}, "valid": False,
+                                                              "errors": [str(exc)], "warnings": 0}
+                    report.problems += 1
+                    continue
                 report.exports[f"{fmt}/{schema_name}"] = {
                     "folder": result.folder, "counts": result.counts, "valid": not result.validation["errors"],
                     "errors": result.validation["errors"][:5], "warnings": len(result.validation["warnings"]),
@@ -124,7 +131,7 @@ def run_demo(
                 report.problems += len(result.validation["errors"])
         report.counts = document_counts(workspace)
         # A demo user so the review UI can be opened on this workspace right away.
-        add_user(workspace, DEMO_USER, "admin", DEMO_PASSWORD)
+        add_user(workspace, DEMO_USER, "admin", DEMO_PASSWORD, by=LOCAL_ADMIN)
         report.review = {"user": DEMO_USER, "password": DEMO_PASSWORD}
     finally:
         workspace.close()
@@ -148,7 +155,7 @@ def _teach(workspace, spec: str | None, budget: float, new_progress) -> dict[str
     model = make_teacher(spec)
     results = {}
     for _, _, _, schema_name in CORPORA:
-        report = annotate(workspace, model, schema_name=schema_name, mode="gaps", budget_usd=budget,
+        report = annotate(workspace, model, actor=LOCAL_ADMIN, schema_name=schema_name, mode="gaps", budget_usd=budget,
                           price=PRICES.get(model.model), progress=new_progress())
         results[schema_name] = report.to_dict()
     return results

@@ -57,7 +57,8 @@ def _connect(config: WorkspaceConfig, root: Path) -> Engine:
     except OperationalError as exc:
         engine.dispose()
         safe = engine.url.render_as_string(hide_password=True)
-        raise StoreError(f"cannot reach the store at {safe}: {exc.orig}") from exc
+        reason = (str(exc.orig).strip().splitlines() or [""])[0]
+        raise StoreError(f"cannot reach the store at {safe}: {reason}") from exc
     upgrade(engine)
     return engine
 

@@ -48,6 +48,7 @@ class Destination:
 class Manifest:
     format: str
     task: str
+    schema: str | None = None  # the target schema's name: a later export recognises its own folder by it
     counts: dict[str, int] = field(default_factory=dict)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     s3_prefix: str | None = None
@@ -63,7 +64,7 @@ class Manifest:
         self.files[relative] = {"sha256": digest.hexdigest(), "bytes": path.stat().st_size}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": self.format, "task": self.task, "counts": dict(sorted(self.counts.items())),
+        return {"format": self.format, "task": self.task, "schema": self.schema, "counts": dict(sorted(self.counts.items())),
                 "files": dict(sorted(self.files.items())), "s3_prefix": self.s3_prefix,
                 "settings": self.settings, "warnings": self.warnings}
 

@@ -28,7 +28,8 @@ class JsonlWriter:
 
     def __init__(self, *, task: str = "extraction", schema: dict[str, Any] | None = None,
                  classes: list[str] | None = None, max_pixels: int = 1_600_000, template: str | None = None,
-                 include_text: bool = False, max_images: int = 10, image_cache: Path | None = None) -> None:
+                 include_text: bool = False, max_images: int = 10, image_cache: Path | None = None,
+                 schema_name: str | None = None) -> None:
         if task not in ("extraction", "classification"):
             raise ValueError("task must be extraction or classification")
         if task == "extraction" and schema is None:
@@ -41,6 +42,7 @@ class JsonlWriter:
         self.include_text = include_text
         self.max_images = max_images
         self.image_cache = image_cache
+        self.schema_name = schema_name
 
     # -- what a subclass provides ----------------------------------------------------------
     def records(self, sample: Sample, images: list[str], destination: Destination) -> Iterator[dict[str, Any]]:
@@ -69,7 +71,7 @@ class JsonlWriter:
     def write(self, samples: Iterable[Sample], destination: Destination) -> Manifest:
         folder = destination.folder
         folder.mkdir(parents=True, exist_ok=True)
-        manifest = Manifest(format=self.format, task=self.task, s3_prefix=destination.s3_prefix,
+        manifest = Manifest(format=self.format, task=self.task, schema=self.schema_name, s3_prefix=destination.s3_prefix,
                             settings=self.settings())
         handles: dict[str, TextIO] = {}
         images_written: set[str] = set()

@@ -10,6 +10,7 @@ outside -- schema hints, a user's template, a document's own text -- goes throug
 from __future__ import annotations
 
 import re
+from string import Formatter
 from typing import Any
 
 RESERVED = ("User:", "Bot:", "Assistant:", "System:", "Thought:", "<image>", "<video>", "[EOS]", "<unk>")
@@ -36,9 +37,27 @@ def contains_reserved(text: str) -> list[str]:
     return sorted({m.group(0) for m in _RESERVED.finditer(text)})
 
 
+def check_template(template: str) -> str:
+    """A user's prompt template, if its only placeholder is ``{keys}`` (``{{`` and ``}}`` for
+    literal braces). Anything else -- ``{keys.__class__}``, ``{0}``, ``{keys!r}`` -- is refused:
+    the template is text with one hole, not code."""
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in Formatter().parse(template)
+                  if name is not None]
+    except ValueError as exc:
+        raise ValueError(f"the prompt template is not valid: {exc} (write {{{{ and }}}} for literal braces)") from None
+    if not fields:
+        raise ValueError("a prompt template must contain {keys}, where the keys to extract are listed")
+    for name, spec, conversion in fields:
+        if name != "keys" or spec or conversion:
+            raise ValueError(f"the prompt template may only use the placeholder {{keys}}, not {{{name}"
+                             f"{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}")
+    return template
+
+
 def extraction_prompt(schema: dict[str, Any], template: str = DEFAULT_TEMPLATE) -> str:
     keys = ", ".join(sorted(schema.get("properties", {})))
-    return neutralise(template.format(keys=keys))
+    return neutralise(check_template(template).format(keys=keys))
 
 
 def system_prompt(schema: dict[str, Any]) -> str:

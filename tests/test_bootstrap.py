@@ -24,6 +24,7 @@ from curator.erp.matching import match_records
 from curator.erp.review import MatchDecisionError, confirm_match, list_matches, reject_match
 from curator.ingest.documents import ingest_documents
 from curator.store.models import ErpRecord, Label, LabelEvent, Match
+from curator.review.users import add_user
 
 CASES = [("invoices", "invoice", "invoice-sap"), ("w2", "w2", "w2-payroll")]
 
@@ -42,9 +43,9 @@ def _count(workspace, model):
 def test_bootstrap_links_correctly_and_maps_with_provenance(workspace, small_corpora, kind, document_class,
                                                            mapping_name):
     corpus = small_corpora[kind]
-    ingest_documents(workspace, FolderSource(corpus / "documents"), document_class=document_class)
+    ingest_documents(workspace, FolderSource(corpus / "documents"), document_class=document_class, actor="admin")
     mapping = load_mapping(mapping_name)
-    report = bootstrap(workspace, mapping, erp_dir=corpus / "erp")
+    report = bootstrap(workspace, mapping, erp_dir=corpus / "erp", actor="admin")
     assert report.ocr["pages"] > 0 and not report.ocr["skipped_reason"]  # the corpus has scans
     truth = _truth(corpus)
     auto = [m for m in list_matches(workspace) if m["status"] == "auto"]
@@ -71,7 +72,7 @@ def test_bootstrap_links_correctly_and_maps_with_provenance(workspace, small_cor
     # Idempotent: a second bootstrap adds nothing and changes nothing.
     counts = (_count(workspace, ErpRecord), _count(workspace, Match), _count(workspace, Label),
               _count(workspace, LabelEvent))
-    again = bootstrap(workspace, mapping, erp_dir=corpus / "erp")
+    again = bootstrap(workspace, mapping, erp_dir=corpus / "erp", actor="admin")
     assert again.ocr["pages"] == 0 and again.map["labels_unchanged"] == labels
     assert counts == (_count(workspace, ErpRecord), _count(workspace, Match), _count(workspace, Label),
                       _count(workspace, LabelEvent))
@@ -87,8 +88,8 @@ def test_altered_erp_value_is_flagged_suspect(workspace, small_corpora, tmp_path
     row["WMWST1"] = "1,23"  # the tax SAP holds is not what the invoice printed
     lines[1] = ";".join(row[c] for c in header)
     (erp / "RBKP.csv").write_text("\n".join(lines) + "\n", encoding="cp1252")
-    ingest_documents(workspace, FolderSource(corpus / "documents"), document_class="invoice")
-    bootstrap(workspace, load_mapping("invoice-sap"), erp_dir=erp)
+    ingest_documents(workspace, FolderSource(corpus / "documents"), document_class="invoice", actor="admin")
+    bootstrap(workspace, load_mapping("invoice-sap"), erp_dir=erp, actor="admin")
     key = f"{row['BUKRS']}/{row['GJAHR']}/{row['BELNR']}"
     match = next((m for m in list_matches(workspace) if m["record_key"] == key and m["status"] == "auto"), None)
     if match is None:
@@ -101,9 +102,11 @@ def test_altered_erp_value_is_flagged_suspect(workspace, small_corpora, tmp_path
 
 def test_people_decisions_survive_reruns(workspace, small_corpora):
     corpus = small_corpora["invoices"]
-    ingest_documents(workspace, FolderSource(corpus / "documents"), document_class="invoice")
+    ingest_documents(workspace, FolderSource(corpus / "documents"), document_class="invoice", actor="admin")
     mapping = load_mapping("invoice-sap")
-    bootstrap(workspace, mapping, erp_dir=corpus / "erp")
+    bootstrap(workspace, mapping, erp_dir=corpus / "erp", actor="admin")
+    for person in ("ana", "bo"):
+        add_user(workspace, person, "author", "correct horse battery", by="admin")
     auto = [m for m in list_matches(workspace) if m["status"] == "auto"]
     rejected, swapped_a, swapped_b = auto[0], auto[1], auto[2]
     reject_match(workspace, match_id=rejected["id"], by="ana")
@@ -113,7 +116,7 @@ def test_people_decisions_survive_reruns(workspace, small_corpora):
     confirm_match(workspace, record=swapped_a["record_key"], document=swapped_b["file"], by="ana")
     with pytest.raises(MatchDecisionError, match="already confirmed"):
         confirm_match(workspace, record=swapped_b["record_key"], document=swapped_b["file"], by="bo")
-    match_records(workspace, mapping)
+    match_records(workspace, mapping, actor="admin")
     by_pair = {(m["record_key"], m["file"]): m for m in list_matches(workspace)}
     assert by_pair[(rejected["record_key"], rejected["file"])]["status"] == "rejected"
     assert by_pair[(swapped_a["record_key"], swapped_b["file"])]["status"] == "confirmed"
@@ -124,9 +127,9 @@ def test_people_decisions_survive_reruns(workspace, small_corpora):
 
 def test_map_never_overwrites_a_human_value(workspace, small_corpora):
     corpus = small_corpora["w2"]
-    ingest_documents(workspace, FolderSource(corpus / "documents"), document_class="w2")
+    ingest_documents(workspace, FolderSource(corpus / "documents"), document_class="w2", actor="admin")
     mapping = load_mapping("w2-payroll")
-    bootstrap(workspace, mapping, erp_dir=corpus / "erp")
+    bootstrap(workspace, mapping, erp_dir=corpus / "erp", actor="admin")
     with workspace.session() as session:
         label = session.exec(select(Label)).first()
         fields = json.loads(label.fields)
@@ -137,7 +140,7 @@ def test_map_never_overwrites_a_human_value(workspace, small_corpora):
         session.add(label)
         session.commit()
         label_id = label.id
-    report = map_documents(workspace, mapping)
+    report = map_documents(workspace, mapping, actor="admin")
     assert report.labels_updated == 1
     with workspace.session() as session:
         fields = json.loads(session.get(Label, label_id).fields)

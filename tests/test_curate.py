@@ -37,8 +37,8 @@ GROUPS = ["seller_name", "employee.ssn"]
 
 def _prepare(ws: Workspace, corpora: dict[str, Path]) -> None:
     for kind, cls, mapping in (("invoices", "invoice", "invoice-sap"), ("w2", "w2", "w2-payroll")):
-        ingest_documents(ws, FolderSource(corpora[kind] / "documents"), document_class=cls)
-        bootstrap(ws, load_mapping(mapping), erp_dir=corpora[kind] / "erp")
+        ingest_documents(ws, FolderSource(corpora[kind] / "documents"), document_class=cls, actor="admin")
+        bootstrap(ws, load_mapping(mapping), erp_dir=corpora[kind] / "erp", actor="admin")
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def prepared(tmp_path_factory, small_corpora) -> Path:
 
 
 def test_triage_accepts_clean_labels_and_explains_the_rest(ws):
-    report = triage(ws)
+    report = triage(ws, actor="admin")
     assert report.auto_accepted > 0
     with ws.session() as session:
         labels = list(session.exec(select(Label)))
@@ -66,16 +66,16 @@ def test_triage_accepts_clean_labels_and_explains_the_rest(ws):
     assert all(e.reason for e in events) and all(e.agent == "triage:agreement-v1" for e in events)
     # ERP-only labels: the default policy trusts the ERP alone, so it decides like erp-v1 did.
     assert all((label.priority is None) == (label.status == "auto_accepted") for label in labels)
-    assert triage(ws).auto_accepted == 0  # already triaged labels are left alone
+    assert triage(ws, actor="admin").auto_accepted == 0  # already triaged labels are left alone
 
 
 def test_splits_are_deterministic_grouped_and_stable(ws, prepared, tmp_path):
-    report = assign_splits(ws, group_by=GROUPS, seed=3)
+    report = assign_splits(ws, group_by=GROUPS, seed=3, actor="admin")
     first = split_of(ws)
     assert report.assigned == len(first) and set(first.values()) == {"train", "validation", "test"}
     shutil.copytree(prepared, tmp_path / "again")
     other = open_workspace(tmp_path / "again")
-    assign_splits(other, group_by=GROUPS, seed=3)
+    assign_splits(other, group_by=GROUPS, seed=3, actor="admin")
     assert split_of(other) == first  # same documents, ratios and seed: same splits
     other.close()
     # Every group value sits in exactly one split.
@@ -93,7 +93,7 @@ def test_splits_are_deterministic_grouped_and_stable(ws, prepared, tmp_path):
         late = sorted(first)[:5]
         session.exec(delete(SplitAssignment).where(SplitAssignment.document_sha256.in_(late)))
         session.commit()
-    again = assign_splits(ws, group_by=GROUPS, seed=99)
+    again = assign_splits(ws, group_by=GROUPS, seed=99, actor="admin")
     assert again.assigned == 5 and again.kept == len(first) - 5
     after = split_of(ws)
     assert all(after[sha] == split for sha, split in first.items() if sha not in late)
@@ -108,9 +108,9 @@ def test_a_scan_of_a_document_stays_with_it_but_a_template_does_not_glue(ws, sma
     folder = tmp_path / "rescans"
     folder.mkdir()
     save_scan(scanned_pages(clean, random.Random(1)), folder / "rescan-of-the-same", random.Random(2))
-    ingest_documents(ws, FolderSource(folder), document_class="w2")
-    ocr_pending_pages(ws)
-    report = assign_splits(ws, seed=0)
+    ingest_documents(ws, FolderSource(folder), document_class="w2", actor="admin")
+    ocr_pending_pages(ws, actor="admin")
+    report = assign_splits(ws, seed=0, actor="admin")
     splits = split_of(ws)
     from curator.catalog import find_document
 
@@ -122,7 +122,7 @@ def test_a_scan_of_a_document_stays_with_it_but_a_template_does_not_glue(ws, sma
 
 def test_bad_ratios_are_refused(ws):
     with pytest.raises(ValueError, match="summing to 1"):
-        assign_splits(ws, ratios={"train": 0.9, "validation": 0.2, "test": 0.1})
+        assign_splits(ws, ratios={"train": 0.9, "validation": 0.2, "test": 0.1}, actor="admin")
 
 
 def _read(path: Path) -> list[dict]:
@@ -131,11 +131,11 @@ def _read(path: Path) -> list[dict]:
 
 @pytest.mark.parametrize("fmt", ["bedrock-nova", "swift", "bedrock-llama32"])
 def test_export_formats_read_back_and_validate(ws, tmp_path, fmt):
-    triage(ws)
-    assign_splits(ws, group_by=GROUPS)
+    triage(ws, actor="admin")
+    assign_splits(ws, group_by=GROUPS, actor="admin")
     schema = builtin_schema("invoice")
     result = export_dataset(ws, fmt=fmt, schema_name="invoice", dest=str(tmp_path / "out"),
-                            s3_prefix="s3://training-bucket/invoices")
+                            s3_prefix="s3://training-bucket/invoices", actor="admin")
     folder = Path(result.folder)
     target = {"bedrock-nova": "bedrock-nova", "swift": "swift", "bedrock-llama32": "bedrock-llama32"}[fmt]
     report = validate_export(folder, target, schema=schema)
@@ -172,14 +172,14 @@ def test_export_formats_read_back_and_validate(ws, tmp_path, fmt):
 
 
 def test_llama_tiles_or_splits_multi_page_documents(ws, tmp_path):
-    triage(ws)
-    assign_splits(ws)
+    triage(ws, actor="admin")
+    assign_splits(ws, actor="admin")
     per_page = export_dataset(ws, fmt="bedrock-llama32", schema_name="invoice", dest=str(tmp_path / "pp"),
-                              s3_prefix="s3://b/p", llama_pages="per-page")
+                              s3_prefix="s3://bucket-b/p", llama_pages="per-page", actor="admin")
     tiled = export_dataset(ws, fmt="bedrock-llama32", schema_name="invoice", dest=str(tmp_path / "tile"),
-                           s3_prefix="s3://b/p", llama_pages="tile")
+                           s3_prefix="s3://bucket-b/p", llama_pages="tile", actor="admin")
     nova = export_dataset(ws, fmt="bedrock-nova", schema_name="invoice", dest=str(tmp_path / "nova"),
-                          s3_prefix="s3://b/p")
+                          s3_prefix="s3://bucket-b/p", actor="admin")
     assert sum(tiled.counts.values()) == sum(nova.counts.values())
     pages = sum(len(r["messages"][0]["content"]) - 1 for s in ("train", "validation", "test")
                 for r in _read(Path(nova.folder) / f"{s}.jsonl"))
@@ -187,11 +187,11 @@ def test_llama_tiles_or_splits_multi_page_documents(ws, tmp_path):
 
 
 def test_exporting_twice_gives_identical_bytes(ws, tmp_path):
-    triage(ws)
-    assign_splits(ws, group_by=GROUPS)
-    first = export_dataset(ws, fmt="swift", schema_name="w2", dest=str(tmp_path / "a"))
-    second = export_dataset(ws, fmt="swift", schema_name="w2", dest=str(tmp_path / "a"))
-    third = export_dataset(ws, fmt="swift", schema_name="w2", dest=str(tmp_path / "b"))
+    triage(ws, actor="admin")
+    assign_splits(ws, group_by=GROUPS, actor="admin")
+    first = export_dataset(ws, fmt="swift", schema_name="w2", dest=str(tmp_path / "a"), actor="admin")
+    second = export_dataset(ws, fmt="swift", schema_name="w2", dest=str(tmp_path / "a"), actor="admin")
+    third = export_dataset(ws, fmt="swift", schema_name="w2", dest=str(tmp_path / "b"), actor="admin")
     assert first.fingerprint == second.fingerprint == third.fingerprint
     for relative in first.files:
         assert (tmp_path / "a" / relative).read_bytes() == (tmp_path / "b" / relative).read_bytes()
@@ -200,14 +200,14 @@ def test_exporting_twice_gives_identical_bytes(ws, tmp_path):
     derived = sorted((ws.blobs.root / "derived").iterdir())
     assert derived and not any(p.suffix == ".partial" for p in derived)
     shutil.rmtree(ws.blobs.root / "derived")
-    fresh = export_dataset(ws, fmt="swift", schema_name="w2", dest=str(tmp_path / "c"))
+    fresh = export_dataset(ws, fmt="swift", schema_name="w2", dest=str(tmp_path / "c"), actor="admin")
     assert fresh.fingerprint == first.fingerprint
 
 
 def test_classification_dataset(ws, tmp_path):
-    assign_splits(ws, group_by=GROUPS)
+    assign_splits(ws, group_by=GROUPS, actor="admin")
     result = export_dataset(ws, fmt="bedrock-nova", task="classification", dest=str(tmp_path / "cls"),
-                            s3_prefix="s3://bucket/cls")
+                            s3_prefix="s3://bucket/cls", actor="admin")
     report = validate_export(Path(result.folder), "bedrock-nova")
     assert report.ok, report.errors
     assert set(report.classes) == {"invoice", "w2"} and sum(result.counts.values()) >= 10
@@ -221,9 +221,9 @@ def test_upload_to_s3_with_checksums(ws, tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="datasets")
-    triage(ws)
-    assign_splits(ws, group_by=GROUPS)
-    result = export_dataset(ws, fmt="bedrock-nova", schema_name="w2", dest="s3://datasets/w2/v1", s3_client=s3)
+    triage(ws, actor="admin")
+    assign_splits(ws, group_by=GROUPS, actor="admin")
+    result = export_dataset(ws, fmt="bedrock-nova", schema_name="w2", dest="s3://datasets/w2/v1", s3_client=s3, actor="admin")
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="datasets", Prefix="w2/v1/")["Contents"]}
     assert keys == {f"w2/v1/{f}" for f in result.files}
     head = s3.head_object(Bucket="datasets", Key="w2/v1/train.jsonl", ChecksumMode="ENABLED")
@@ -349,10 +349,10 @@ def test_any_schema_valid_label_gives_valid_lines(tmp_path, label, text):
 
 def test_export_end_to_end_on_both_stores(workspace, small_corpora, tmp_path):
     _prepare(workspace, small_corpora)
-    triage(workspace)
-    assign_splits(workspace, group_by=GROUPS)
+    triage(workspace, actor="admin")
+    assign_splits(workspace, group_by=GROUPS, actor="admin")
     result = export_dataset(workspace, fmt="bedrock-nova", schema_name="w2", dest=str(tmp_path / "nova"),
-                            s3_prefix="s3://bucket/w2")
+                            s3_prefix="s3://bucket/w2", actor="admin")
     assert sum(result.counts.values()) > 0
     assert [e for e in result.validation["errors"] if "needs at least" not in e] == []
 

@@ -90,7 +90,7 @@ def evaluated(tmp_path):
 
     ws = init_workspace(tmp_path / "ws")
     populate_for_review(ws, 60, seed=4)
-    assign_splits(ws, seed=2, ratios={"train": 0.5, "validation": 0.1, "test": 0.4})
+    assign_splits(ws, seed=2, ratios={"train": 0.5, "validation": 0.1, "test": 0.4}, actor="admin")
     yield ws
     ws.close()
 
@@ -136,18 +136,18 @@ def test_openai_compatible_model_resumes_and_compares(evaluated, tmp_path):
     from curator.teach.base import Price
 
     base = evaluate(ws, f"openai:{fake.url}#qwen-base", schema_name="invoice", name="base", concurrency=2,
-                    backoff=0.01, price=Price(0.00006, 0.00024))
+                    backoff=0.01, price=Price(0.00006, 0.00024), actor="admin")
     assert len(fake.bodies) == len(samples) + 1  # one 429, retried
     assert fake.bodies[-1]["messages"][0]["role"] == "system" and "Extract these keys as JSON" in \
         fake.bodies[-1]["messages"][1]["content"][-1]["text"]
     assert base["overall"]["accuracy"] < 1 and base["invalid_json"] == 0
     assert base["cost_per_page_usd"] == pytest.approx((1895 * 0.00006 + 411 * 0.00024) / 1000, rel=1e-6)
-    again = evaluate(ws, f"openai:{fake.url}#qwen-base", schema_name="invoice", name="base")
+    again = evaluate(ws, f"openai:{fake.url}#qwen-base", schema_name="invoice", name="base", actor="admin")
     assert len(fake.bodies) == len(samples) + 1 and again["overall"] == base["overall"]  # resumed: nothing asked
     path = tmp_path / "tuned.jsonl"
     path.write_text("\n".join(json.dumps({"document": s.document, "prediction": json.loads(s.answer)})
                               for s in samples))
-    tuned = evaluate(ws, f"predictions:{path}", schema_name="invoice", name="tuned")
+    tuned = evaluate(ws, f"predictions:{path}", schema_name="invoice", name="tuned", actor="admin")
     assert tuned["overall"]["f1"] == 1.0
     out = tmp_path / "report"
     result = CliRunner().invoke(app, ["-w", str(ws.root), "evaluate", "compare", "base", "tuned", "--out", str(out)])
@@ -175,8 +175,8 @@ def test_evaluation_page(evaluated, tmp_path, monkeypatch):
         path = tmp_path / f"{name}.jsonl"
         path.write_text("\n".join(json.dumps({"document": s.document, "prediction": {
             **json.loads(s.answer), "total": (json.loads(s.answer)["total"] or 0) + shift}}) for s in samples))
-        evaluate(ws, f"predictions:{path}", schema_name="invoice", name=name)
-    add_user(ws, "vic", "viewer", "correct horse battery")
+        evaluate(ws, f"predictions:{path}", schema_name="invoice", name=name, actor="admin")
+    add_user(ws, "vic", "viewer", "correct horse battery", by="admin")
     monkeypatch.setenv("CURATOR_WORKSPACE", str(ws.root))
     at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app" / "review_app.py"), default_timeout=60).run()
     at.text_input(key="login_name").input("vic")
@@ -212,14 +212,14 @@ def test_bad_input_is_quarantined_and_the_rest_goes_on(evaluated, tmp_path):
 
     fake = FakeChat("```json\n" + samples[0].answer + "\n```")
     fake.fail_next = [400]  # refused: not retried, quarantined
-    first = evaluate(ws, f"openai:{fake.url}#m", schema_name="invoice", name="flaky", concurrency=1)
+    first = evaluate(ws, f"openai:{fake.url}#m", schema_name="invoice", name="flaky", concurrency=1, actor="admin")
     assert len(fake.bodies) == len(samples) and [p["reason"] for p in first["problems"]] == ["model_refused"]
     assert first["unanswered"] == 1
-    second = evaluate(ws, f"openai:{fake.url}#m", schema_name="invoice", name="flaky")
+    second = evaluate(ws, f"openai:{fake.url}#m", schema_name="invoice", name="flaky", actor="admin")
     assert len(fake.bodies) == len(samples) + 1  # only the failed document again
     assert second["problems"] == [] and second["unanswered"] == 0
     fake.close()
     with pytest.raises(ValueError, match="--model must be"):
-        evaluate(ws, "gpt5", schema_name="invoice", name="nothing")
+        evaluate(ws, "gpt5", schema_name="invoice", name="nothing", actor="admin")
     assert "nothing" not in [r["name"] for r in json.loads(CliRunner().invoke(
         app, ["-w", str(ws.root), "evaluate", "list", "--json"]).stdout)]

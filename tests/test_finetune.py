@@ -23,7 +23,7 @@ from curator.finetune.jobs import FinetuneError
 from curator.finetune.lifecycle import cleanup_job, deploy_job, job_status, jobs_overview, stop_job
 from curator.finetune.recipes import base_model, recommend
 from curator.finetune.sagemaker import submit_sagemaker
-from curator.review.users import Actor, PermissionDenied
+from curator.review.users import Actor, PermissionDenied, add_user
 from curator.samples.review_load import populate_for_review
 from curator.workspace import init_workspace, open_workspace
 
@@ -43,9 +43,11 @@ def exported(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("finetune") / "ws"
     ws = init_workspace(root)
     populate_for_review(ws, 80, seed=12)
-    assign_splits(ws, seed=3)
-    export_dataset(ws, fmt="bedrock-nova", schema_name="invoice", s3_prefix="s3://datasets/invoices-v1")
-    export_dataset(ws, fmt="swift", schema_name="invoice")
+    add_user(ws, AUTHOR.name, AUTHOR.role, "correct horse battery", by="admin")
+    add_user(ws, REVIEWER.name, REVIEWER.role, "correct horse battery", by="admin")
+    assign_splits(ws, seed=3, actor="admin")
+    export_dataset(ws, fmt="bedrock-nova", schema_name="invoice", s3_prefix="s3://datasets/invoices-v1", actor="admin")
+    export_dataset(ws, fmt="swift", schema_name="invoice", actor="admin")
     ws.close()
     return root
 
@@ -230,10 +232,6 @@ def test_fine_tune_page(ws, monkeypatch):
     """The UI page: an author sees validation, settings and cost and may submit; a reviewer may not."""
     from streamlit.testing.v1 import AppTest
 
-    from curator.review.users import add_user
-
-    add_user(ws, "ana", "author", "correct horse battery")
-    add_user(ws, "rita", "reviewer", "correct horse battery")
     monkeypatch.setenv("CURATOR_WORKSPACE", str(ws.root))
     app_file = str(Path(__file__).resolve().parents[1] / "app" / "review_app.py")
     for name, can_submit in (("ana", True), ("rita", False)):

@@ -35,7 +35,7 @@ def _count(workspace, model) -> int:
 def test_ingest_corpus_renders_every_page(workspace, small_corpora):
     source = FolderSource(small_corpora["invoices"] / "documents")
     files = sorted((small_corpora["invoices"] / "documents").iterdir())
-    report = ingest_documents(workspace, source, document_class="invoice")
+    report = ingest_documents(workspace, source, document_class="invoice", actor="admin")
     assert report.ok, report.problems
     assert report.documents_added == len(files) == _count(workspace, Document)
     assert report.pages_rendered == _count(workspace, Page) >= len(files)
@@ -68,9 +68,9 @@ def test_same_content_twice_is_one_document_and_rerun_is_a_no_op(workspace, tmp_
     badfiles.good_pdf(docs / "a.pdf", "first")
     shutil.copy(docs / "a.pdf", docs / "sub" / "copy-of-a.pdf")
     badfiles.good_pdf(docs / "b.pdf", "second", pages=2)
-    first = ingest_documents(workspace, FolderSource(docs))
+    first = ingest_documents(workspace, FolderSource(docs), actor="admin")
     assert (first.documents_added, first.duplicates, first.pages_rendered) == (2, 1, 3)
-    second = ingest_documents(workspace, FolderSource(docs))
+    second = ingest_documents(workspace, FolderSource(docs), actor="admin")
     assert (second.documents_added, second.unchanged, second.pages_rendered) == (0, 3, 0)
     assert _count(workspace, Document) == 2 and _count(workspace, Page) == 3
     assert _count(workspace, SourceFile) == 3
@@ -82,7 +82,7 @@ def test_multipage_tiff_and_images(workspace, tmp_path):
     badfiles.multipage_tiff(docs / "scan.tif", pages=3)
     Image.new("RGB", (640, 480), "white").save(docs / "photo.jpg", dpi=(72, 72))
     Image.new("RGBA", (300, 300), (255, 0, 0, 128)).save(docs / "logo.png")
-    report = ingest_documents(workspace, FolderSource(docs))
+    report = ingest_documents(workspace, FolderSource(docs), actor="admin")
     assert report.ok and report.documents_added == 3 and report.pages_rendered == 5
     tiff = find_document(workspace, "scan.tif")
     assert tiff.document.mime == "image/tiff" and tiff.document.page_count == 3
@@ -94,7 +94,7 @@ def test_huge_pages_are_capped(workspace, tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
     badfiles.good_pdf(docs / "poster.pdf", "poster", size=(7200, 7200))  # 100 x 100 inches
-    report = ingest_documents(workspace, FolderSource(docs), dpi=300)
+    report = ingest_documents(workspace, FolderSource(docs), dpi=300, actor="admin")
     assert report.ok
     page = find_document(workspace, "poster.pdf").pages[0]
     assert page.width * page.height <= workspace.config.ingest.max_pixels
@@ -108,8 +108,8 @@ def test_pdf2image_renderer_matches_pypdfium2(workspace, tmp_path):
     docs_a.mkdir(), docs_b.mkdir()
     badfiles.good_pdf(docs_a / "one.pdf", "rendered by pdfium")
     badfiles.good_pdf(docs_b / "two.pdf", "rendered by poppler")
-    ingest_documents(workspace, FolderSource(docs_a), renderer="pypdfium2")
-    ingest_documents(workspace, FolderSource(docs_b), renderer="pdf2image")
+    ingest_documents(workspace, FolderSource(docs_a), renderer="pypdfium2", actor="admin")
+    ingest_documents(workspace, FolderSource(docs_b), renderer="pdf2image", actor="admin")
     one, two = find_document(workspace, "one.pdf"), find_document(workspace, "two.pdf")
     assert two.document.renderer == "pdf2image"
     assert abs(one.pages[0].width - two.pages[0].width) <= 2
@@ -154,7 +154,7 @@ def _make_bad_batch(docs: Path) -> dict[str, str]:
 
 def test_bad_input_is_quarantined_and_the_rest_goes_on(workspace, tmp_path):
     expected = _make_bad_batch(tmp_path / "docs")
-    report = ingest_documents(workspace, FolderSource(tmp_path / "docs"))
+    report = ingest_documents(workspace, FolderSource(tmp_path / "docs"), actor="admin")
     assert report.documents_added == 2 and _count(workspace, Document) == 2
     entries = {e.source_uri.rsplit("/", 1)[-1]: e for e in quarantined(workspace, "ingest")}
     assert {name: entry.reason for name, entry in entries.items()} == expected
@@ -166,7 +166,7 @@ def test_bad_input_is_quarantined_and_the_rest_goes_on(workspace, tmp_path):
     assert entries["escape.pdf"].blob_key is None
     assert "outside" in entries["escape.pdf"].detail
     # a second run reports the same problems without doubling the quarantine
-    again = ingest_documents(workspace, FolderSource(tmp_path / "docs"))
+    again = ingest_documents(workspace, FolderSource(tmp_path / "docs"), actor="admin")
     assert again.quarantined == len(expected) and again.documents_added == 0
     assert len(quarantined(workspace)) == len(expected)
     assert max(e.occurrences for e in quarantined(workspace)) == 1  # unchanged files are not re-read
@@ -176,10 +176,10 @@ def test_fixed_file_leaves_the_quarantine(workspace, tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
     badfiles.corrupt_pdf(docs / "later-fixed.pdf")
-    assert ingest_documents(workspace, FolderSource(docs)).quarantined == 1
+    assert ingest_documents(workspace, FolderSource(docs), actor="admin").quarantined == 1
     time.sleep(0.01)
     badfiles.good_pdf(docs / "later-fixed.pdf", "repaired")
-    report = ingest_documents(workspace, FolderSource(docs))
+    report = ingest_documents(workspace, FolderSource(docs), actor="admin")
     assert report.ok and report.documents_added == 1
     assert quarantined(workspace) == []
 
@@ -189,7 +189,7 @@ def test_decompression_bomb_by_pixel_count(workspace, tmp_path):
     docs.mkdir()
     Image.new("L", (2500, 2500), 255).save(docs / "large.png")
     workspace.config.ingest.max_source_pixels = 5_000_000
-    report = ingest_documents(workspace, FolderSource(docs))
+    report = ingest_documents(workspace, FolderSource(docs), actor="admin")
     assert [p.reason for p in report.problems] == ["decompression_bomb"]
 
 
@@ -201,7 +201,7 @@ def test_worker_crash_is_pinned_on_the_file(workspace, tmp_path):
     for i in range(4):
         badfiles.good_pdf(docs / f"ok-{i}.pdf", f"fine {i}")
     badfiles.good_pdf(docs / "killer.pdf", "this one kills its worker")
-    report = ingest_documents(workspace, FolderSource(docs), workers=2, render=render_or_die)
+    report = ingest_documents(workspace, FolderSource(docs), workers=2, render=render_or_die, actor="admin")
     assert report.documents_added == 4
     assert [(p.file, p.reason) for p in report.problems] == [("killer.pdf", "renderer_crash")]
 
@@ -212,7 +212,7 @@ def test_two_workers_give_the_same_result(tmp_path, small_corpora):
     results = []
     for workers in (1, 2):
         ws = init_workspace(tmp_path / f"ws{workers}")
-        ingest_documents(ws, FolderSource(small_corpora["w2"] / "documents"), workers=workers)
+        ingest_documents(ws, FolderSource(small_corpora["w2"] / "documents"), workers=workers, actor="admin")
         with ws.session() as session:
             results.append(sorted((p.document_sha256, p.index, p.blob_key, p.phash) for p in session.exec(select(Page))))
         ws.close()
@@ -230,14 +230,14 @@ def test_ingest_from_s3(workspace, tmp_path, monkeypatch, small_corpora):
     s3.put_object(Bucket="archive", Key="w2/2019/../../../etc/passwd.pdf", Body=b"%PDF-1.4 nope")
     s3.put_object(Bucket="archive", Key="w2/2019/folder/", Body=b"")
     source = S3Source.from_uri("s3://archive/w2/", client=s3)
-    report = ingest_documents(workspace, source, document_class="w2")
+    report = ingest_documents(workspace, source, document_class="w2", actor="admin")
     assert report.documents_added == len(documents)
     assert [p.reason for p in report.problems] == ["unsafe_name"]
     with workspace.session() as session:
         uris = sorted(d.source_uri for d in session.exec(select(Document)))
     assert all(uri.startswith("s3://archive/w2/2019/") for uri in uris)
     assert not list((workspace.root / ".spool").rglob("*.*"))  # spooled copies are cleaned up
-    rerun = ingest_documents(workspace, source)
+    rerun = ingest_documents(workspace, source, actor="admin")
     assert rerun.unchanged == len(documents) and rerun.documents_added == 0
 
 
@@ -267,7 +267,7 @@ def test_kill_minus_nine_then_resume_redoes_nothing(workspace, tmp_path):
     done_before_kill = _count(workspace, Document)
     assert 3 <= done_before_kill < 12, "the kill must land in the middle of the run"
     fresh = open_workspace(workspace.root)
-    report = ingest_documents(fresh, FolderSource(docs))
+    report = ingest_documents(fresh, FolderSource(docs), actor="admin")
     assert report.documents_added == 12 - done_before_kill  # finished documents are not rendered again
     assert report.unchanged == done_before_kill
     assert _count(fresh, Document) == 12 and _count(fresh, Page) == 24 and _count(fresh, SourceFile) == 12
@@ -287,7 +287,7 @@ def test_colourless_pages_are_stored_grey_and_colour_is_kept(workspace, tmp_path
     canvas.circle(300, 400, 40)  # a thin red stamp outline
     canvas.showPage()
     canvas.save()
-    ingest_documents(workspace, FolderSource(docs))
+    ingest_documents(workspace, FolderSource(docs), actor="admin")
     black = find_document(workspace, "black.pdf").pages[0]
     stamp = find_document(workspace, "stamp.pdf").pages[0]
     assert Image.open(workspace.blobs.path(black.blob_key)).mode == "L"

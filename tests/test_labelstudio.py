@@ -83,7 +83,7 @@ def test_interface_and_value_conversion():
 def test_push_creates_tasks_with_valid_predictions_and_never_duplicates(synced):
     ws, client, url, project = synced
     report = push(ws, client, url, project=project, schema_name="invoice", local_root=str(ws.root.parent),
-                  chunk_size=4)
+                  chunk_size=4, actor="admin")
     with ws.session() as session:
         waiting = session.exec(select(Label).where(Label.status == "needs_review")).all()
     assert report.project_created and report.tasks_created == len(waiting) > 4 and report.chunks >= 2
@@ -106,13 +106,13 @@ def test_push_creates_tasks_with_valid_predictions_and_never_duplicates(synced):
     image = requests.get(url + tasks[0].data["pages"][0], headers={"Authorization": f"Token {labelstudio_server.LEGACY_TOKEN}"})
     assert image.status_code == 200 and image.content[:4] == b"\x89PNG"
     # Again: nothing new. After a reviewer changes one label: only its prediction is replaced.
-    again = push(ws, client, url, project=project, schema_name="invoice", local_root=str(ws.root.parent))
+    again = push(ws, client, url, project=project, schema_name="invoice", local_root=str(ws.root.parent), actor="admin")
     assert again.tasks_created == 0 and again.unchanged == len(waiting) and not again.project_created
-    reviewer = add_user(ws, "rita", "reviewer", "correct horse battery")
+    reviewer = add_user(ws, "rita", "reviewer", "correct horse battery", by="admin")
     label_id = waiting[0].id
     view = open_label(ws, reviewer, label_id)
     save_label(ws, reviewer, label_id, base_version=view.version, changes={"po_number": "4500000042"})
-    third = push(ws, client, url, project=project, schema_name="invoice", local_root=str(ws.root.parent))
+    third = push(ws, client, url, project=project, schema_name="invoice", local_root=str(ws.root.parent), actor="admin")
     assert third.predictions_updated == 1 and third.tasks_created == 0
     task_id = next(t.task_id for t in _mapping(ws).values() if t.label_id == label_id)
     (prediction,) = client.tasks.get(id=task_id).predictions
@@ -134,14 +134,14 @@ def _annotate(client, task, changes: dict[str, str], cancelled: bool = False):
 
 def test_pull_brings_human_labels_back(synced):
     ws, client, url, project = synced
-    report = push(ws, client, url, project=project, schema_name="invoice", local_root=str(ws.root.parent))
+    report = push(ws, client, url, project=project, schema_name="invoice", local_root=str(ws.root.parent), actor="admin")
     tasks = {t.id: t for t in _tasks(client, report.project_id)}
     mapping = _mapping(ws)
     first, second, third = list(tasks.values())[:3]
     _annotate(client, first, {"total": "1.234,50", "po_number": "4500012345"})
     _annotate(client, second, {"currency": "EURO"})  # fails the schema (three letters)
     _annotate(client, third, {}, cancelled=True)
-    pulled = pull(ws, client, url, project=project, schema_name="invoice")
+    pulled = pull(ws, client, url, project=project, schema_name="invoice", actor="admin")
     assert (pulled.applied, pulled.approved, pulled.sent_to_review, pulled.skipped) == (2, 1, 1, 1)
     label = _label(ws, mapping[first.id].label_id)
     fields = json.loads(label.fields)
@@ -156,7 +156,7 @@ def test_pull_brings_human_labels_back(synced):
     assert "fails the schema" in events[-1].reason
     assert _label(ws, mapping[third.id].label_id).status == "needs_review"
     # Pulling again fetches nothing; an updated annotation wins and the history keeps both.
-    assert pull(ws, client, url, project=project, schema_name="invoice").tasks_seen == 0
+    assert pull(ws, client, url, project=project, schema_name="invoice", actor="admin").tasks_seen == 0
     annotation = client.tasks.get(id=first.id).annotations[0]
     annotation_id = annotation["id"] if isinstance(annotation, dict) else annotation.id
     result = [dict(r) for r in (annotation["result"] if isinstance(annotation, dict) else annotation.result)]
@@ -164,7 +164,7 @@ def test_pull_brings_human_labels_back(synced):
         if r["from_name"] == "total":
             r["value"] = {"text": ["1250.00"]}
     client.annotations.update(id=annotation_id, result=result)
-    updated = pull(ws, client, url, project=project, schema_name="invoice")
+    updated = pull(ws, client, url, project=project, schema_name="invoice", actor="admin")
     assert updated.tasks_seen == 1 and updated.applied == 1
     assert json.loads(_label(ws, mapping[first.id].label_id).fields)["total"]["value"] == 1250.0
     with ws.session() as session:
@@ -227,7 +227,7 @@ def test_push_with_s3_page_storage(label_studio, tmp_path, monkeypatch):
         populate_for_review(ws, 15, seed=6)
         client = connect(label_studio.url, label_studio.token)
         report = push(ws, client, label_studio.url, project=f"S3 pages {uuid.uuid4().hex[:6]}", schema_name="invoice",
-                      storage="s3", s3_prefix="s3://ls-pages/curator", s3_client=s3, s3_endpoint=endpoint)
+                      storage="s3", s3_prefix="s3://ls-pages/curator", s3_client=s3, s3_endpoint=endpoint, actor="admin")
         assert report.tasks_created > 0
         task = _tasks(client, report.project_id)[0]
         # Label Studio hands the s3:// URI out as its own resolver URL, which presigns it.

@@ -95,13 +95,13 @@ def test_oauth2_client_credentials(entities):
 def test_delta_pull_fetches_only_changes(workspace, entities):
     with FakeOData(entities, page_size=10) as service:
         url = service.base + V4_PATH
-        first = ingest_records(workspace, ODataSource(url, delta_field="LastChangeDateTime", **_basic()), key=KEY)
+        first = ingest_records(workspace, ODataSource(url, delta_field="LastChangeDateTime", **_basic()), key=KEY, actor="admin")
         assert first.added == len(entities)
         entities[0]["InvoiceGrossAmount"] = "1.00"
         entities[0]["LastChangeDateTime"] = T0 + timedelta(days=30)
         entities.append({**entities[1], "SupplierInvoice": "5199999999", "LastChangeDateTime": T0 + timedelta(days=31)})
         service.requests.clear()
-        second = ingest_records(workspace, ODataSource(url, delta_field="LastChangeDateTime", **_basic()), key=KEY)
+        second = ingest_records(workspace, ODataSource(url, delta_field="LastChangeDateTime", **_basic()), key=KEY, actor="admin")
         assert (second.rows_read, second.updated, second.added) == (2, 1, 1)
         assert all("LastChangeDateTime" in r for r in service.requests)
 

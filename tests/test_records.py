@@ -49,7 +49,7 @@ def test_bad_rows_are_quarantined_with_row_numbers(workspace, tmp_path):
         "1000;2019;5100000003;300,00-\n",
         encoding="cp1252",
     )
-    report = ingest_records(workspace, CsvSource(path), key=RBKP_KEY)
+    report = ingest_records(workspace, CsvSource(path), key=RBKP_KEY, actor="admin")
     assert (report.added, report.duplicates, report.quarantined) == (2, 1, 3)
     reasons = {(p.row, p.reason) for p in report.problems}
     assert reasons == {(3, "unreadable_row"), (5, "duplicate_key_conflict"), (6, "missing_key")}
@@ -61,12 +61,12 @@ def test_bad_rows_are_quarantined_with_row_numbers(workspace, tmp_path):
 def test_missing_key_column_is_a_clear_error(workspace, tmp_path):
     (tmp_path / "x.csv").write_text("A,B\n1,2\n")
     with pytest.raises(ValueError, match="key column\\(s\\) BELNR not in the export"):
-        ingest_records(workspace, CsvSource(tmp_path / "x.csv"), key=["BELNR"])
+        ingest_records(workspace, CsvSource(tmp_path / "x.csv"), key=["BELNR"], actor="admin")
 
 
 def test_pulling_again_updates_and_adds_never_duplicates(workspace, small_corpora, tmp_path):
     source_path = small_corpora["invoices"] / "erp" / "RBKP.csv"
-    first = ingest_records(workspace, CsvSource(source_path, name="rbkp"), key=RBKP_KEY)
+    first = ingest_records(workspace, CsvSource(source_path, name="rbkp"), key=RBKP_KEY, actor="admin")
     assert first.added > 0 and first.ok
     lines = source_path.read_text(encoding="cp1252").splitlines()
     header, rows = lines[0], lines[1:]
@@ -76,7 +76,7 @@ def test_pulling_again_updates_and_adds_never_duplicates(workspace, small_corpor
     new[2] = "5199999999"
     edited = tmp_path / "RBKP.csv"
     edited.write_text("\n".join([header, ";".join(changed), *rows[1:], ";".join(new)]) + "\n", encoding="cp1252")
-    second = ingest_records(workspace, CsvSource(edited, name="rbkp"), key=RBKP_KEY)
+    second = ingest_records(workspace, CsvSource(edited, name="rbkp"), key=RBKP_KEY, actor="admin")
     assert (second.updated, second.added) == (1, 1)
     assert second.unchanged == first.added - 1
     with workspace.session() as session:
@@ -110,7 +110,7 @@ def test_sql_source(workspace, small_corpora, tmp_path, store_url):
     engine.dispose()
     source = SqlSource(url, "SELECT employee_id, tax_year, wages FROM payroll ORDER BY employee_id, tax_year",
                        name="payroll_sql")
-    report = ingest_records(workspace, source, key=["employee_id", "tax_year"])
+    report = ingest_records(workspace, source, key=["employee_id", "tax_year"], actor="admin")
     assert report.added == len({(r["EMPLOYEE_ID"], r["TAX_YEAR"]) for r in rows})
     with pytest.raises(ValueError, match="needs a query"):
         open_record_source(f"sql:{url}")

@@ -27,8 +27,8 @@ PASSWORD = "correct horse battery"
 @pytest.fixture
 def team(workspace):
     populate_for_review(workspace, 60, seed=5)
-    people = {role: add_user(workspace, f"{role}-1", role, PASSWORD) for role in ("admin", "reviewer", "viewer")}
-    people["reviewer2"] = add_user(workspace, "reviewer-2", "reviewer", PASSWORD)
+    people = {role: add_user(workspace, f"{role}-1", role, PASSWORD, by="admin") for role in ("admin", "reviewer", "viewer")}
+    people["reviewer2"] = add_user(workspace, "reviewer-2", "reviewer", PASSWORD, by="admin")
     return workspace, people
 
 
@@ -46,13 +46,14 @@ def test_users_log_in_with_argon2_hashes_only(team):
         authenticate(ws, "nobody", PASSWORD)
     with ws.session() as session:
         stored = session.exec(select(User.password_hash)).all()
-    assert all(h.startswith("$argon2id$") and PASSWORD not in h for h in stored)
+    # every password is an argon2id hash; the local admin `init` made has none (no UI log-in)
+    assert all(h.startswith("$argon2id$") and PASSWORD not in h for h in stored if h)
     with pytest.raises(ValueError, match="role must be one of"):
-        add_user(ws, "x", "superuser", PASSWORD)
+        add_user(ws, "x", "superuser", PASSWORD, by="admin")
     with pytest.raises(PermissionDenied):
         add_user(ws, "x", "reviewer", PASSWORD, by=people["reviewer"])
     result = CliRunner().invoke(app, ["-w", str(ws.root), "users", "add", "ann", "--role", "author",
-                                      "--password", PASSWORD])
+                                      "--password-stdin"], input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
     listed = json.loads(CliRunner().invoke(app, ["-w", str(ws.root), "users", "list", "--json"]).stdout)
     assert {"name": "ann", "role": "author"}.items() <= next(u for u in listed if u["name"] == "ann").items()

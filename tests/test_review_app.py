@@ -23,8 +23,8 @@ PASSWORD = "correct horse battery"
 def ui_workspace(tmp_path, monkeypatch) -> Path:
     ws = init_workspace(tmp_path / "ws")
     populate_for_review(ws, 30, seed=9)
-    add_user(ws, "rita", "reviewer", PASSWORD)
-    add_user(ws, "vic", "viewer", PASSWORD)
+    add_user(ws, "rita", "reviewer", PASSWORD, by="admin")
+    add_user(ws, "vic", "viewer", PASSWORD, by="admin")
     ws.close()
     monkeypatch.setenv("CURATOR_WORKSPACE", str(tmp_path / "ws"))
     return tmp_path / "ws"

@@ -30,7 +30,7 @@ def served(tmp_path):
     root = tmp_path / "ws"
     ws = init_workspace(root)
     populate_for_review(ws, 20, seed=4)
-    add_user(ws, "rita", "reviewer", PASSWORD)
+    add_user(ws, "rita", "reviewer", PASSWORD, by="admin")
     ws.close()
     with review_ui(root) as url:
         yield url, root

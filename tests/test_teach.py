@@ -42,8 +42,8 @@ def prepared(tmp_path_factory, small_corpora) -> Path:
     root = tmp_path_factory.mktemp("teach") / "ws"
     ws = init_workspace(root)
     ws.config.ingest.workers = 1
-    ingest_documents(ws, FolderSource(small_corpora["invoices"] / "documents"), document_class="invoice")
-    bootstrap(ws, load_mapping("invoice-sap"), erp_dir=small_corpora["invoices"] / "erp")
+    ingest_documents(ws, FolderSource(small_corpora["invoices"] / "documents"), document_class="invoice", actor="admin")
+    bootstrap(ws, load_mapping("invoice-sap"), erp_dir=small_corpora["invoices"] / "erp", actor="admin")
     ws.close()
     return root
 
@@ -86,7 +86,7 @@ def test_gaps_are_filled_recorded_and_never_paid_twice(ws):
     labels = _labels(ws)
     price = Price(0.0025, 0.0125)
     teacher, stubber = _stubbed([_converse_response(GAP_ANSWER) for _ in labels])
-    report = annotate(ws, teacher, schema_name="invoice", mode="gaps", concurrency=1, price=price)
+    report = annotate(ws, teacher, schema_name="invoice", mode="gaps", concurrency=1, price=price, actor="admin")
     stubber.assert_no_pending_responses()
     assert report.called == len(labels) and report.failed == 0
     assert report.cost_usd == pytest.approx(len(labels) * price.cost(1895, 411))
@@ -101,7 +101,7 @@ def test_gaps_are_filled_recorded_and_never_paid_twice(ws):
     assert len(calls) == len(labels) and all(c.input_tokens == 1895 and c.status == "ok" for c in calls)
     # A second run asks nothing: a stub with no answers would fail on any call.
     silent, silent_stub = _stubbed([])
-    again = annotate(ws, silent, schema_name="invoice", mode="gaps", concurrency=1, price=price)
+    again = annotate(ws, silent, schema_name="invoice", mode="gaps", concurrency=1, price=price, actor="admin")
     assert again.called == 0 and again.documents == 0  # the gaps are filled
     result = CliRunner().invoke(app, ["-w", str(ws.root), "report", "teacher", "--json"])
     assert result.exit_code == 0, result.output
@@ -116,11 +116,11 @@ def test_resume_after_interruption_pays_only_for_the_rest(ws):
     # First run dies after 3 answers (the 4th call raises something unexpected).
     teacher, _ = _stubbed([_converse_response(GAP_ANSWER) for _ in range(3)])
     with pytest.raises(Exception):
-        annotate(ws, teacher, schema_name="invoice", concurrency=1, price=price)
+        annotate(ws, teacher, schema_name="invoice", concurrency=1, price=price, actor="admin")
     with ws.session() as session:
         assert len(session.exec(select(TeacherCall)).all()) == 3
     rest, stub = _stubbed([_converse_response(GAP_ANSWER) for _ in range(len(labels) - 3)])
-    report = annotate(ws, rest, schema_name="invoice", concurrency=1, price=price)
+    report = annotate(ws, rest, schema_name="invoice", concurrency=1, price=price, actor="admin")
     stub.assert_no_pending_responses()
     assert report.called == len(labels) - 3
 
@@ -130,7 +130,7 @@ def test_throttling_backs_off_and_retries(ws):
     script = [("ThrottlingException", 429), ("ServiceUnavailableException", 503)]
     script += [_converse_response(GAP_ANSWER) for _ in labels]
     teacher, stubber = _stubbed(script)
-    report = annotate(ws, teacher, schema_name="invoice", concurrency=1, backoff_seconds=0.01)
+    report = annotate(ws, teacher, schema_name="invoice", concurrency=1, backoff_seconds=0.01, actor="admin")
     stubber.assert_no_pending_responses()
     assert report.called == len(labels) and report.retries == 2 and report.failed == 0
 
@@ -141,7 +141,7 @@ def test_refused_and_malformed_answers_are_quarantined_and_the_rest_goes_on(ws):
               _text_response("still not JSON")]
     script += [_converse_response(GAP_ANSWER) for _ in labels[2:]]
     teacher, stubber = _stubbed(script)
-    report = annotate(ws, teacher, schema_name="invoice", concurrency=1, backoff_seconds=0.01)
+    report = annotate(ws, teacher, schema_name="invoice", concurrency=1, backoff_seconds=0.01, actor="admin")
     stubber.assert_no_pending_responses()
     assert [p["reason"] for p in report.problems] == ["refused", "invalid"]
     assert report.called == len(labels) - 2
@@ -160,7 +160,7 @@ def test_verify_mode_keeps_both_values_of_a_conflict(ws):
         target["total"] = (target["total"] or 0) + 100.0  # the teacher reads another total
         answers.append(_converse_response(target))
     teacher, stubber = _stubbed(answers)
-    report = annotate(ws, teacher, schema_name="invoice", mode="verify", concurrency=1)
+    report = annotate(ws, teacher, schema_name="invoice", mode="verify", concurrency=1, actor="admin")
     stubber.assert_no_pending_responses()
     assert report.conflicts == len(labels) and report.agreements > len(labels)
     label = _labels(ws)[0]
@@ -169,7 +169,7 @@ def test_verify_mode_keeps_both_values_of_a_conflict(ws):
     assert total["candidates"][1]["value"] == total["candidates"][0]["value"] + 100.0
     assert json.loads(label.fields)["invoice_number"]["agreed_by"] == [MODEL]
     assert label.status == "pre_annotated"  # triage decides, conflicts first
-    result = triage(ws, schema_name="invoice")
+    result = triage(ws, schema_name="invoice", actor="admin")
     assert result.needs_review == len(labels) and result.by_priority == {0: len(labels)}
     label = _labels(ws)[0]
     assert label.status == "needs_review" and label.priority == 0
@@ -183,11 +183,11 @@ def test_triage_priority_and_model_confidence(ws):
     unsure, sure = dict(GAP_ANSWER), dict(GAP_ANSWER, _confidence={"due_date": 0.97, "line_items": 0.95,
                                                                     "discount": 0.99})
     teacher, stubber = _stubbed([_converse_response(unsure if i % 2 else sure) for i in range(len(labels))])
-    annotate(ws, teacher, schema_name="invoice", concurrency=1)
+    annotate(ws, teacher, schema_name="invoice", concurrency=1, actor="admin")
     stubber.assert_no_pending_responses()
     by_id = {label.id: json.loads(label.fields) for label in _labels(ws)}
     assert all("_confidence" not in fields for fields in by_id.values())
-    report = triage(ws, schema_name="invoice")
+    report = triage(ws, schema_name="invoice", actor="admin")
     assert report.policy == "agreement-v1" and report.auto_accepted == 0
     for index, label in enumerate(_labels(ws)):
         fields = json.loads(label.fields)
@@ -216,7 +216,7 @@ def test_openai_compatible_teacher_with_latency_errors_and_fallback(ws):
     chat.fail_next = [429, 500]
     try:
         teacher = OpenAICompatibleTeacher(chat.url, "qwen2.5-vl-7b")
-        report = annotate(ws, teacher, schema_name="invoice", concurrency=4, backoff_seconds=0.01)
+        report = annotate(ws, teacher, schema_name="invoice", concurrency=4, backoff_seconds=0.01, actor="admin")
     finally:
         chat.close()
     assert report.called == len(labels) and report.failed == 0 and report.retries >= 1
@@ -232,7 +232,7 @@ def test_budget_stops_cleanly(ws):
     chat.refuse_json_schema = False
     try:
         report = annotate(ws, OpenAICompatibleTeacher(chat.url, "m"), schema_name="invoice", concurrency=1,
-                          budget_usd=5.0, price=Price(1.0, 1.0))
+                          budget_usd=5.0, price=Price(1.0, 1.0), actor="admin")
     finally:
         chat.close()
     # Each answer costs 1.4 USD here; a document is only started while the money spent plus
@@ -329,13 +329,13 @@ def test_bedrock_batch_submit_collect_and_resubmit(ws, monkeypatch):
     # 1. The first create call fails (a crash between writing the job row and starting it).
     stubber.add_client_error("create_model_invocation_job", "ServiceUnavailableException", http_status_code=503)
     with pytest.raises(Exception):
-        run_batch(ws, batch, schema_name="invoice", price=price)
+        run_batch(ws, batch, schema_name="invoice", price=price, actor="admin")
     with ws.session() as session:
         (row,) = session.exec(select(TeacherBatch)).all()
     assert row.job_arn is None and row.records == len(labels)
     # 2. Running again starts the same job (same name, same idempotency token), nothing new.
     _expect_create(stubber, row.job_name, "job1")
-    first = run_batch(ws, batch, schema_name="invoice", price=price)
+    first = run_batch(ws, batch, schema_name="invoice", price=price, actor="admin")
     assert [b["status"] for b in first.batches] == ["Submitted"] and first.called == 0
     records = _records(s3, row.input_uri)
     assert [r["recordId"] for r in records] == [t["cache_key"] for t in json.loads(row.tasks)]
@@ -346,7 +346,7 @@ def test_bedrock_batch_submit_collect_and_resubmit(ws, monkeypatch):
 
     # 3. Still running: nothing collected, nothing submitted twice.
     _expect_status(stubber, row.job_name, "job1", "InProgress")
-    running = run_batch(ws, batch, schema_name="invoice", price=price)
+    running = run_batch(ws, batch, schema_name="invoice", price=price, actor="admin")
     assert running.called == 0 and running.batches[0]["status"] == "InProgress"
 
     # 4. Bedrock writes the answers: one refused record, one without a tool call, the rest fine.
@@ -368,7 +368,7 @@ def test_bedrock_batch_submit_collect_and_resubmit(ws, monkeypatch):
     retry_job = "curator-teach-" + __import__("hashlib").sha256(
         "\n".join(r["recordId"] for r in records[:2]).encode()).hexdigest()[:20]
     _expect_create(stubber, retry_job, "job2")
-    done = run_batch(ws, batch, schema_name="invoice", price=price)
+    done = run_batch(ws, batch, schema_name="invoice", price=price, actor="admin")
     assert done.called == len(labels) - 2 and done.failed == 2
     assert {p["reason"] for p in done.problems} == {"refused", "invalid"}
     assert done.cost_usd == pytest.approx((len(labels) - 2) * price.cost(1895, 411) / 2)  # batch: half price
@@ -381,7 +381,7 @@ def test_bedrock_batch_submit_collect_and_resubmit(ws, monkeypatch):
     # 5. The retry job fails as a whole: a clear problem, and its documents go out again.
     _expect_status(stubber, retry_job, "job2", "Failed", "The role cannot read the input")
     _expect_create(stubber, f"{retry_job}-r1", "job3")
-    failed = run_batch(ws, batch, schema_name="invoice", price=price)
+    failed = run_batch(ws, batch, schema_name="invoice", price=price, actor="admin")
     assert failed.problems == [{"document": "-", "reason": "batch_failed",
                                 "detail": f"job {retry_job}: The role cannot read the input"}]
     assert [b["status"] for b in failed.batches] == ["PartiallyCompleted", "Failed", "Submitted"]
@@ -395,7 +395,7 @@ def test_bedrock_batch_refuses_a_run_below_the_minimum(ws):
     bedrock = boto3.client("bedrock", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
     batch = BedrockBatch(model=BATCH_MODEL, s3_uri="s3://teach/runs", role_arn=ROLE, bedrock=bedrock, s3=s3)
     with pytest.raises(ValueError, match="at least 100 records"):
-        run_batch(ws, batch, schema_name="invoice")
+        run_batch(ws, batch, schema_name="invoice", actor="admin")
     with pytest.raises(ValueError, match="not a Nova model"):
         BedrockBatch(model="anthropic.claude-3", s3_uri="s3://teach/runs", role_arn=ROLE, bedrock=bedrock, s3=s3)
     result = CliRunner().invoke(app, ["-w", str(ws.root), "annotate", "--teacher", f"bedrock-batch:{BATCH_MODEL}"])

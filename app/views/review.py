@@ -5,6 +5,8 @@ Widget keys carry the label's version, so after any save the form shows what is 
 
 from __future__ import annotations
 
+import base64
+
 import pandas as pd
 import streamlit as st
 from PIL import Image
@@ -18,6 +20,7 @@ from curator.review.queue import next_document
 from curator.review.users import PermissionDenied
 from curator.review.values import coerce, display
 from curator.schemas import builtin_schema
+from curator.text import plain
 
 SOURCE_BADGE = {"erp": "ERP", "teacher": "teacher", "human": "human", "rule": "rule", None: "empty"}
 
@@ -59,7 +62,7 @@ def _provenance(field) -> str:
         parts.append(field.agent)
     if field.confidence is not None:
         parts.append(f"{field.confidence:.2f}")
-    text = " ".join(parts)
+    text = plain(" ".join(parts))
     if field.conflict:
         text += " · ⚠ conflict"
     if field.suspect:
@@ -75,6 +78,9 @@ def _load(me, label_id: int) -> tuple[LabelView | None, str | None]:
 
 
 def _pages(view: LabelView) -> None:
+    if view.pages_withheld:
+        st.info("Page images are not shown to viewers: the page prints values that are masked for you.")
+        return
     if not view.pages:
         st.info("no page images")
         return
@@ -82,15 +88,22 @@ def _pages(view: LabelView) -> None:
     page = columns[0].number_input("Page", 1, len(view.pages), 1, key=f"page:{view.label_id}") if len(
         view.pages) > 1 else 1
     zoom = columns[1].slider("Zoom %", 40, 250, 100, step=10, key="zoom")  # kept across documents
-    width = _image_width(str(view.pages[page - 1]))
-    st.image(str(view.pages[page - 1]), width=max(100, int(min(width, 760) * zoom / 100)),
-             caption=f"page {page} of {len(view.pages)}")
+    width, data = _inline_image(str(view.pages[page - 1]))
+    shown = max(100, int(min(width, 760) * zoom / 100))
+    # Inline, inside this logged-in session's own messages: a media URL of Streamlit's would
+    # answer anyone who has the link, cookie or not.
+    st.markdown(f'<img class="curator-page" alt="page {page}" src="data:image/png;base64,{data}" '
+                f'style="width:{shown}px;max-width:100%">', unsafe_allow_html=True)
+    st.caption(f"page {page} of {len(view.pages)}")
 
 
-@st.cache_data(max_entries=10_000, show_spinner=False)
-def _image_width(path: str) -> int:
+@st.cache_data(max_entries=64, show_spinner=False)
+def _inline_image(path: str) -> tuple[int, str]:
+    """The page's width and its bytes as base64 (pages are stored as PNG)."""
     with Image.open(path) as image:  # reads the header only
-        return image.width
+        width = image.width
+    with open(path, "rb") as handle:
+        return width, base64.b64encode(handle.read()).decode("ascii")
 
 
 def _scalar_fields(view: LabelView, disabled: bool, inline_errors: dict[str, str]) -> None:
@@ -102,20 +115,21 @@ def _scalar_fields(view: LabelView, disabled: bool, inline_errors: dict[str, str
         if any(field.path.startswith(f"{array}[") for array in view.arrays):
             continue
         key = _key(view, field.path)
-        st.text_input(f"{field.path} — {_provenance(field)}", key=key, help=field.hint, disabled=disabled)
+        st.text_input(f"{plain(field.path)} — {_provenance(field)}", key=key,
+                      help=plain(field.hint) if field.hint else None, disabled=disabled)
         taken = st.session_state.get(resolved_key, {}).get(field.path)
         if field.conflict and not disabled:
             buttons = st.columns(len(field.candidates) or 1)
             for index, candidate in enumerate(field.candidates):
                 text = display(candidate["value"])
                 source = SOURCE_BADGE.get(candidate["source"], candidate["source"])
-                buttons[index].button(f"Take {source}: {text}", key=f"take:{key}:{index}", on_click=_take,
+                buttons[index].button(f"Take {plain(source)}: {plain(text)}", key=f"take:{key}:{index}", on_click=_take,
                                       args=(key, text, resolved_key, field.path, source))
             if taken:
-                st.success(f"conflict resolved: {taken} value taken", icon="✅")
+                st.success(f"conflict resolved: {plain(taken)} value taken", icon="✅")
         error = None if taken else inline_errors.get(field.path) or field.error
         if error:
-            st.error(error, icon="⚠️")
+            st.error(plain(error), icon="⚠️")
 
 
 def _array_frames(view: LabelView) -> dict[str, pd.DataFrame]:
@@ -137,7 +151,7 @@ def _array_fields(view: LabelView, disabled: bool) -> None:
         if frame.empty and key not in st.session_state and not st.toggle(
                 f"{array}: none yet — add rows", key=f"add:{key}", disabled=disabled):
             continue  # the grid is the page's heaviest element: only drawn when there is something
-        st.markdown(f"**{array}**")
+        st.markdown(f"**{plain(array)}**")
         st.data_editor(frame.astype(str), num_rows="fixed" if disabled else "dynamic",
                        key=_key(view, array + "[]"), disabled=disabled, width="stretch")
 
@@ -198,11 +212,11 @@ def render() -> None:
     view, held = _load(me, label_id)
     _base_version(view)  # a new document (or a reload) fills the form before any widget is drawn
     disabled = not view.editable or held is not None
-    st.header(view.file_name or view.document[:12])
-    st.caption(f"{view.document_class or 'unknown class'} · status **{view.status}** · version {view.version}"
+    st.header(plain(view.file_name or view.document[:12]))
+    st.caption(f"{plain(view.document_class or 'unknown class')} · status **{view.status}** · version {view.version}"
                + (f" · confidence {view.score:.2f}" if view.score is not None else ""))
     if held:
-        st.warning(held)
+        st.warning(plain(held))
     elif view.version != _base_version(view):
         st.warning("This document changed since you opened it; saving will be refused. Reload to see the changes.")
         if st.button("Reload", key="reload"):
@@ -213,9 +227,9 @@ def render() -> None:
     if st.session_state.get("flash"):
         st.toast(st.session_state.pop("flash"), icon="✅")  # out of the page flow: nothing below moves
     if st.session_state.get("flash_error"):
-        st.error(st.session_state.pop("flash_error"))
+        st.error(plain(st.session_state.pop("flash_error")))
     if view.problems:
-        st.error("Schema: " + "; ".join(view.problems[:5]))
+        st.error("Schema: " + plain("; ".join(view.problems[:5])))
     inline_errors = st.session_state.pop(f"errors:{view.label_id}", {})
     left, right = st.columns([1, 1])
     with left:

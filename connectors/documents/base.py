@@ -26,6 +26,7 @@ class SourceFile:
     modified: str
     local_path: Path | None = None
     problem: str | None = None
+    problem_reason: str = "unsafe_name"  # the quarantine's reason code when ``problem`` is set
     opener: Callable[[], BinaryIO] | None = field(default=None, compare=False, repr=False)
 
     def open(self) -> BinaryIO:

@@ -6,18 +6,36 @@ stores (MinIO, moto in tests).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from connectors.documents.base import SourceFile
 
 
+# S3's bucket naming rules: 3-63 characters, lower-case letters, digits, dots and hyphens,
+# starting and ending with a letter or digit.
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
 def parse_s3_uri(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
-        raise ValueError(f"not an s3:// URI: {uri!r}")
+    """``s3://bucket/prefix`` -> (bucket, prefix), checked: a malformed URI is refused here, with
+    the reason, instead of failing later inside an upload or a paid job."""
+    shown = uri.encode("unicode_escape").decode("ascii")[:200]
+    if not isinstance(uri, str) or not uri.startswith("s3://"):
+        raise ValueError(f"not an s3:// URI: {shown!r}")
     bucket, _, prefix = uri[len("s3://"):].partition("/")
     if not bucket:
-        raise ValueError(f"no bucket in {uri!r}")
+        raise ValueError(f"no bucket in {shown!r}")
+    if not _BUCKET.match(bucket) or ".." in bucket or re.fullmatch(r"\d+\.\d+\.\d+\.\d+", bucket):
+        raise ValueError(f"{shown!r}: {bucket!r} is not a valid S3 bucket name (3-63 lower-case letters, "
+                         "digits, dots and hyphens)")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in prefix) or "\\" in prefix:
+        raise ValueError(f"{shown!r}: control characters or backslashes in the key prefix")
+    if any(part in (".", "..") for part in prefix.split("/")):
+        raise ValueError(f"{shown!r}: '.' and '..' are not allowed as key parts")
+    if len(prefix.encode("utf-8")) > 900:
+        raise ValueError(f"{shown!r}: the key prefix is too long for S3 keys")
     return bucket, prefix
 
 

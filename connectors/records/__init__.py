@@ -21,6 +21,7 @@ from connectors.records.sql import SqlSource
 class RecordSource(Protocol):
     name: str
     location: str
+    warnings: list[str]  # things the user should know that are not a bad row (an unsure encoding)
 
     def records(self) -> Iterator[dict[str, Any] | RowProblem]: ...
 
@@ -40,7 +41,7 @@ def open_record_source(spec: str, *, name: str | None = None, options: dict[str,
     if kind == "xlsx":
         return XlsxSource(location, name=name, **options)
     if kind == "parquet":
-        return ParquetSource(location, name=name)
+        return ParquetSource(location, name=name, **options)
     if kind == "sql":
         if "query" not in options:
             raise ValueError("an sql: source needs a query (--query or query = ... in the config)")

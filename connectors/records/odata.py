@@ -134,6 +134,7 @@ class ODataSource:
         self.delta_field = delta_field
         self.since = since
         self.max_seen: str | None = None
+        self.warnings: list[str] = []
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds

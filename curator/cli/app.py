@@ -26,8 +26,13 @@ def _root(
         Optional[Path],
         typer.Option("--workspace", "-w", help="Workspace folder (default: $CURATOR_WORKSPACE, then the current directory)."),
     ] = None,
+    user: Annotated[
+        Optional[str],
+        typer.Option("--as", help="Act as this workspace user (default: $CURATOR_USER, then the local admin).",
+                     metavar="NAME"),
+    ] = None,
 ) -> None:
-    ctx.obj = CliState(workspace=workspace)
+    ctx.obj = CliState(workspace=workspace, user=user)
 
 
 commands_workspace.register(app)

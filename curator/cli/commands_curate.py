@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -15,6 +14,7 @@ from curator.curate.splits import assign_splits
 from curator.curate.triage import triage
 from curator.curate.validate import TARGETS, validate_export
 from curator.schemas import builtin_schema
+from curator.cli.context import acting_user
 from exports import FORMATS
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
@@ -34,7 +34,7 @@ def triage_command(ctx: typer.Context, schema: Annotated[Optional[str], typer.Op
     The policy and its thresholds are set in curator.toml, section [triage].
     """
     with workspace_from(ctx) as workspace:
-        report = triage(workspace, schema_name=schema)
+        report = triage(workspace, actor=acting_user(ctx), schema_name=schema)
     if json_output:
         print_json(report.to_dict())
     else:
@@ -56,7 +56,7 @@ def split_command(
     """Assign documents to train/validation/test; assigned documents never move."""
     with workspace_from(ctx) as workspace:
         try:
-            report = assign_splits(workspace, ratios={"train": train, "validation": validation, "test": test},
+            report = assign_splits(workspace, actor=acting_user(ctx), ratios={"train": train, "validation": validation, "test": test},
                                    group_by=group_by, seed=seed)
         except ValueError as exc:
             raise fail(str(exc)) from None
@@ -86,13 +86,17 @@ def export_command(
         raise fail(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     with workspace_from(ctx) as workspace:
         try:
-            result = export_dataset(workspace, fmt=fmt, schema_name=schema, task=task, dest=dest, s3_prefix=s3,
+            result = export_dataset(workspace, actor=acting_user(ctx), fmt=fmt, schema_name=schema, task=task, dest=dest, s3_prefix=s3,
                                     include_text=include_text, llama_pages=llama_pages, template=template,
-                                    max_pixels=max_pixels, created_by=getpass.getuser())
+                                    max_pixels=max_pixels)
         except (ValueError, KeyError) as exc:
             raise fail(str(exc).strip("'\"")) from None
     if json_output:
         print_json(result.to_dict())
+    elif result.kept_previous:
+        console.print(f"[red]not written[/]: the new {fmt} export fails the provider's rules, so the previous "
+                      f"export in {result.kept_previous} was kept as it is", highlight=False)
+        _print_validation(result.validation)
     else:
         console.print(f"export {result.export_id}: {result.counts} -> {result.folder}"
                       + (f" (uploaded to {result.s3_prefix})" if result.uploaded else ""))

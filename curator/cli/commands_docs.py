@@ -10,6 +10,8 @@ from curator.catalog import NotFound, document_summary, find_document, list_docu
 from curator.cli.context import workspace_from
 from curator.cli.output import console, fail, print_json, print_table
 from curator.ingest.sniff import SUPPORTED
+from curator.sensitive import redact_text
+from curator.text import for_terminal, printable
 
 docs_app = typer.Typer(help="Look at ingested documents and the quarantine.", no_args_is_help=True)
 
@@ -59,7 +61,7 @@ def docs_show(
         print_json(data)
         return
     for key in ("file_name", "sha256", "document_class", "status", "mime", "size_bytes", "page_count", "source_uri"):
-        console.print(f"[bold]{key}[/]: {data[key]}", highlight=False)
+        console.print(f"[bold]{key}[/]: {for_terminal(data[key])}", highlight=False)
     print_table(
         "pages", ["#", "size", "dpi", "phash", "OCR needed", "text chars"],
         [(p["index"] + 1, f"{p['width']}x{p['height']}", p["dpi"], p["phash"], p["needs_ocr"], p["text_chars"])
@@ -70,7 +72,8 @@ def docs_show(
     if text:
         for page in data["pages"]:
             console.rule(f"page {page['index'] + 1}")
-            console.print(page["text"], markup=False, highlight=False)
+            console.print("\n".join(printable(line) for line in page["text"].split("\n")), markup=False,
+                          highlight=False)
 
 
 @docs_app.command("quarantine")
@@ -88,5 +91,5 @@ def docs_quarantine(
     print_table(
         f"{len(entries)} in quarantine",
         ["stage", "file", "reason", "detail", "seen"],
-        [(e["stage"], e["file_name"], e["reason"], e["detail"], e["occurrences"]) for e in entries],
+        [(e["stage"], e["file_name"], e["reason"], redact_text(e["detail"]), e["occurrences"]) for e in entries],
     )

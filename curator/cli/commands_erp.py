@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import tomllib
 from pathlib import Path
 from typing import Annotated, Optional
@@ -22,6 +21,8 @@ from curator.teach.costs import teacher_costs
 from curator.erp.records import ingest_records
 from curator.erp.review import MatchDecisionError, confirm_match, list_matches, reject_match, unmatched
 from curator.progress import rich_progress
+from curator.text import for_terminal
+from curator.cli.context import acting_user
 
 match_app = typer.Typer(help="Link ERP records to documents, and review the links.", invoke_without_command=True)
 report_app = typer.Typer(help="Reports on the workspace.", no_args_is_help=True)
@@ -66,19 +67,25 @@ def ingest_erp(
         options["query"] = query
     name = name or options.pop("name", None)
     key_columns = [k.strip() for k in key.split(",")] if key else options.pop("key", None)
+    spec = _mapping(mapping) if mapping else None
+    if spec is not None and source.startswith("parquet:"):
+        options["expect"] = spec.column_expectations(name or Path(source.partition(":")[2]).stem.lower())
     try:
         record_source = open_record_source(source, name=name, options={k: v for k, v in options.items()
                                                                         if k not in {"key", "name"}})
-    except (ValueError, TypeError) as exc:
+    except TypeError as exc:
+        unknown = str(exc).split("argument")[-1].strip(" '") if "unexpected keyword" in str(exc) else str(exc)
+        raise fail(f"{config or source}: unknown option {unknown} for a {source.partition(':')[0]} source") from None
+    except ValueError as exc:
         raise fail(str(exc)) from None
-    if not key_columns and mapping:
-        key_columns = _mapping(mapping).source_keys.get(record_source.name)
+    if not key_columns and spec is not None:
+        key_columns = spec.source_keys.get(record_source.name)
     if not key_columns:
         raise fail(f"no natural key for {record_source.name!r}: give --key COL[,COL] or --mapping")
     with workspace_from(ctx) as workspace:
         try:
             with rich_progress(not json_output) as progress:
-                report = ingest_records(workspace, record_source, key=key_columns, progress=progress)
+                report = ingest_records(workspace, record_source, actor=acting_user(ctx), key=key_columns, progress=progress)
         except (ValueError, OSError, ConnectionError) as exc:
             raise fail(str(exc)) from None
     if json_output:
@@ -86,6 +93,8 @@ def ingest_erp(
     else:
         console.print(f"{report.source}: {report.rows_read} rows -> {report.added} added, {report.updated} updated, "
                       f"{report.unchanged} unchanged, {report.duplicates} duplicate rows, {report.quarantined} quarantined")
+        for warning in report.warnings:
+            errors.print(f"[yellow]warning[/]: {for_terminal(warning)}", highlight=False)
         if report.problems:
             print_table("Quarantined rows", ["file", "row", "reason", "detail"],
                         [(p.location, p.row, p.reason, p.detail) for p in report.problems])
@@ -101,7 +110,7 @@ def match_command(ctx: typer.Context, mapping: MappingOption = "invoice-sap", js
     spec = _mapping(mapping)
     with workspace_from(ctx) as workspace:
         with rich_progress(not json_output) as progress:
-            report = match_records(workspace, spec, progress=progress)
+            report = match_records(workspace, spec, actor=acting_user(ctx), progress=progress)
     if json_output:
         print_json(report.to_dict())
         return
@@ -140,7 +149,7 @@ def _decide(ctx, decide, match_id, record, document, source, by, json_output):
     with workspace_from(ctx) as workspace:
         try:
             result = decide(workspace, match_id=match_id, record=record, document=document, source=source,
-                            by=by or getpass.getuser())
+                            by=by or acting_user(ctx))
         except MatchDecisionError as exc:
             raise fail(str(exc)) from None
     if json_output:
@@ -153,7 +162,7 @@ DecisionId = Annotated[Optional[int], typer.Argument(help="Match id from `curato
 RecordOption = Annotated[Optional[str], typer.Option("--record", help="Record key, e.g. 1000/2019/5105600123.")]
 DocumentOption = Annotated[Optional[str], typer.Option("--document", help="Document file name or sha256.")]
 SourceOption = Annotated[Optional[str], typer.Option("--source", help="Record source, when keys repeat across sources.")]
-ByOption = Annotated[Optional[str], typer.Option("--by", help="Who decides (default: the login name).")]
+ByOption = Annotated[Optional[str], typer.Option("--by", help="Who decides (default: the acting user, --as).")]
 
 
 @match_app.command("confirm")
@@ -177,7 +186,7 @@ def map_command(ctx: typer.Context, mapping: MappingOption = "invoice-sap", json
     spec = _mapping(mapping)
     with workspace_from(ctx) as workspace:
         with rich_progress(not json_output) as progress:
-            report = map_documents(workspace, spec, progress=progress)
+            report = map_documents(workspace, spec, actor=acting_user(ctx), progress=progress)
     if json_output:
         print_json(report.to_dict())
     else:
@@ -209,7 +218,7 @@ def bootstrap_command(
     with workspace_from(ctx) as workspace:
         try:
             with rich_progress(not json_output) as progress:
-                report = bootstrap(workspace, spec, erp_dir=erp_dir, sources=sources,
+                report = bootstrap(workspace, spec, actor=acting_user(ctx), erp_dir=erp_dir, sources=sources,
                                    progress_factory=lambda: progress)
         except (FileNotFoundError, ValueError, ConnectionError) as exc:
             raise fail(str(exc)) from None

@@ -8,12 +8,14 @@ from typing import Annotated, Optional
 import typer
 
 from curator.cli.context import workspace_from
+from curator.names import slug
 from curator.cli.output import console, fail, print_json, print_table
 from curator.evaluate.compare import write_comparison
 from curator.evaluate.metrics import CompareOptions
 from curator.evaluate.runner import EvaluationError, evaluate, list_runs, load_run
 from curator.progress import rich_progress
 from curator.teach.base import PRICES, Price
+from curator.cli.context import acting_user
 
 evaluate_app = typer.Typer(help="Evaluate a model on a split, field by field; compare base and fine-tuned.",
                            invoke_without_command=True)
@@ -47,7 +49,7 @@ def evaluate_command(
     with workspace_from(ctx) as workspace:
         try:
             with rich_progress(not json_output) as progress:
-                result = evaluate(workspace, model, schema_name=schema, split=split, name=name,
+                result = evaluate(workspace, model, actor=acting_user(ctx), schema_name=schema, split=split, name=name,
                                   concurrency=concurrency, options=options, price=unit, progress=progress)
         except (EvaluationError, ValueError) as exc:
             raise fail(str(exc)) from None
@@ -84,7 +86,7 @@ def compare_command(
             a, b = load_run(workspace, base), load_run(workspace, tuned)
         except EvaluationError as exc:
             raise fail(str(exc)) from None
-        folder = out or workspace.root / "reports" / "evaluation" / f"{base}-vs-{tuned}"
+        folder = out or workspace.root / "reports" / "evaluation" / f"{slug(base)}-vs-{slug(tuned)}"
         result = write_comparison(a, b, folder)
     if json_output:
         print_json(result)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import getpass
 from typing import Annotated, Optional
 
 import typer
 
-from curator.cli.context import workspace_from
+from curator.cli.context import acting_user, workspace_from
 from curator.cli.output import console, fail, print_json, print_table
 from curator.finetune.bedrock import submit_bedrock
 from curator.finetune.jobs import FinetuneError
 from curator.finetune.lifecycle import cleanup_job, deploy_job, job_status, jobs_overview, stop_job
 from curator.finetune.sagemaker import DEFAULT_MODEL, submit_sagemaker
-from curator.review.users import Actor
 
 finetune_app = typer.Typer(help="Fine-tune on Bedrock or SageMaker (ms-swift): submit, follow, deploy, clean up.",
                            no_args_is_help=True)
@@ -24,9 +22,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(finetune_app, name="finetune")
 
 
-def _owner() -> Actor:
-    # Whoever runs the CLI holds the workspace's files: the owner, with every permission.
-    return Actor(f"cli:{getpass.getuser()}", "admin")
 
 
 def _overrides(values: list[str]) -> dict[str, str]:
@@ -61,11 +56,11 @@ def submit_command(
     with workspace_from(ctx) as workspace:
         try:
             if provider == "bedrock":
-                result = submit_bedrock(workspace, _owner(), base=base_model, role_arn=role_arn, export=export,
+                result = submit_bedrock(workspace, acting_user(ctx), base=base_model, role_arn=role_arn, export=export,
                                         output_s3=s3, overrides=_overrides(hp),
                                         distill_teacher=teacher if distill else None, dry_run=dry_run)
             elif provider == "sagemaker":
-                result = submit_sagemaker(workspace, _owner(), role_arn=role_arn, export=export, s3=s3, model=model,
+                result = submit_sagemaker(workspace, acting_user(ctx), role_arn=role_arn, export=export, s3=s3, model=model,
                                           overrides=_overrides(hp), instance_type=instance_type, spot=spot,
                                           image=image, dry_run=dry_run)
             else:
@@ -93,7 +88,7 @@ def status_command(ctx: typer.Context, job: Annotated[str, typer.Argument()], js
     """Stage timeline, the provider's message, training and validation loss (and a PNG curve)."""
     with workspace_from(ctx) as workspace:
         try:
-            status = job_status(workspace, _owner(), job)
+            status = job_status(workspace, acting_user(ctx), job)
         except FinetuneError as exc:
             raise fail(str(exc)) from None
     if json_output:
@@ -112,7 +107,7 @@ def status_command(ctx: typer.Context, job: Annotated[str, typer.Argument()], js
 @finetune_app.command("list")
 def list_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
     with workspace_from(ctx) as workspace:
-        jobs = jobs_overview(workspace, _owner())
+        jobs = jobs_overview(workspace, acting_user(ctx))
     if json_output:
         print_json(jobs)
     else:
@@ -124,7 +119,7 @@ def list_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
 def _simple(ctx: typer.Context, action, job: str, json_output: bool, **kwargs) -> None:
     with workspace_from(ctx) as workspace:
         try:
-            result = action(workspace, _owner(), job, **kwargs)
+            result = action(workspace, acting_user(ctx), job, **kwargs)
         except FinetuneError as exc:
             raise fail(str(exc)) from None
     print_json(result) if json_output else console.print(result)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from connectors.documents import open_document_source
-from curator.cli.context import workspace_from
+from curator.cli.context import acting_user, workspace_from
 from curator.cli.output import console, errors, fail, print_json, print_table
 from curator.ingest.documents import ingest_documents
 from curator.progress import rich_progress
@@ -41,7 +41,7 @@ def ingest_docs(
             document_source = open_document_source(source)
             with rich_progress(not json_output) as progress:
                 report = ingest_documents(
-                    workspace, document_source, document_class=document_class, workers=workers,
+                    workspace, document_source, actor=acting_user(ctx), document_class=document_class, workers=workers,
                     renderer=renderer, dpi=dpi, progress=progress,
                 )
         except (FileNotFoundError, ValueError) as exc:

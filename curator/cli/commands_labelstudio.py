@@ -13,6 +13,7 @@ from curator.labelstudio.client import LabelStudioError, connect
 from curator.labelstudio.pull import pull
 from curator.labelstudio.push import push
 from curator.progress import rich_progress
+from curator.cli.context import acting_user
 
 labelstudio_app = typer.Typer(help="Push pre-annotated documents to Label Studio, pull human labels back.",
                               no_args_is_help=True)
@@ -58,7 +59,7 @@ def push_command(
     with workspace_from(ctx) as workspace:
         try:
             with rich_progress(not json_output) as progress:
-                report = push(workspace, client, url.rstrip("/"), project=project, schema_name=schema,
+                report = push(workspace, client, url.rstrip("/"), actor=acting_user(ctx), project=project, schema_name=schema,
                               statuses=tuple(status), storage=storage, local_root=local_root, s3_prefix=s3,
                               s3_endpoint=s3_endpoint, chunk_size=chunk_size, progress=progress)
         except LabelStudioError as exc:
@@ -85,7 +86,7 @@ def pull_command(
     client = _client(url, token)
     with workspace_from(ctx) as workspace:
         try:
-            report = pull(workspace, client, url.rstrip("/"), project=project, schema_name=schema)
+            report = pull(workspace, client, url.rstrip("/"), actor=acting_user(ctx), project=project, schema_name=schema)
         except LabelStudioError as exc:
             raise fail(str(exc)) from None
     if json_output:

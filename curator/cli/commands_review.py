@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from curator.cli.context import workspace_from
+from curator.cli.context import acting_user, workspace_from
 from curator.cli.output import console, fail, print_json, print_table
 from curator.review.users import ROLES, add_user, disable_user, list_users
 
@@ -28,14 +28,19 @@ def users_add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument()],
     role: Annotated[str, typer.Option("--role", help=" | ".join(ROLES))] = "reviewer",
-    password: Annotated[Optional[str], typer.Option("--password", help="Default: $CURATOR_PASSWORD, else asked (hidden).")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input.")] = False,
 ) -> None:
-    """Add a user (or change a user's role and password); the password is stored as an argon2 hash."""
-    password = password or os.environ.get("CURATOR_PASSWORD") or typer.prompt(
-        f"password for {name}", hide_input=True, confirmation_prompt=True)
+    """Add a user (or change a user's role and password); admins only. The password is asked
+    (hidden), read with --password-stdin, or taken from $CURATOR_PASSWORD, never from the
+    command line where `ps` would show it; it is stored as an argon2 hash."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = os.environ.get("CURATOR_PASSWORD") or typer.prompt(
+            f"password for {name}", hide_input=True, confirmation_prompt=True)
     with workspace_from(ctx) as workspace:
         try:
-            actor = add_user(workspace, name, role, password)
+            actor = add_user(workspace, name, role, password, by=acting_user(ctx))
         except ValueError as exc:
             raise fail(str(exc)) from None
     console.print(f"user [bold]{actor.name}[/] ({actor.role}) ready")
@@ -56,7 +61,7 @@ def users_list(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--
 def users_disable(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
     with workspace_from(ctx) as workspace:
         try:
-            disable_user(workspace, name)
+            disable_user(workspace, name, by=acting_user(ctx))
         except ValueError as exc:
             raise fail(str(exc)) from None
     console.print(f"user {name} can no longer log in")

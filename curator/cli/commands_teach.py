@@ -17,6 +17,7 @@ from curator.teach.base import PRICES, Price
 from curator.teach.batch import BedrockBatch, batch_price, run_batch
 from curator.teach.bedrock import BedrockConverseTeacher
 from curator.teach.openai_compat import OpenAICompatibleTeacher
+from curator.cli.context import acting_user
 
 
 def register(app: typer.Typer) -> None:
@@ -68,17 +69,17 @@ def annotate_command(
         try:
             with rich_progress(not json_output and not estimate) as progress:
                 if model is None and not estimate:
-                    report = run_batch(workspace, _batch(workspace, batch_model, s3, role_arn), schema_name=schema,
+                    report = run_batch(workspace, _batch(workspace, batch_model, s3, role_arn), actor=acting_user(ctx), schema_name=schema,
                                        mode=mode, price=unit, wait=wait, poll_seconds=poll_seconds, progress=progress)
                 else:
-                    report = annotate(workspace, model or _EstimateOnly(model_id), schema_name=schema, mode=mode,
+                    report = annotate(workspace, model or _EstimateOnly(model_id), actor=acting_user(ctx), schema_name=schema, mode=mode,
                                       concurrency=concurrency, budget_usd=budget,
                                       price=unit if model else _half(unit), estimate_only=estimate, progress=progress)
         except ValueError as exc:
             raise fail(str(exc)) from None
         except (BotoCoreError, ClientError) as exc:
             raise fail(f"AWS refused the batch step: {exc}") from None
-        triaged = triage(workspace, schema_name=schema) if not estimate else None
+        triaged = triage(workspace, actor=acting_user(ctx), schema_name=schema) if not estimate else None
     if json_output:
         print_json({**report.to_dict(), "triage": triaged.to_dict() if triaged else None})
     elif estimate:

@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from curator.text import for_terminal
+
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 
@@ -24,10 +26,12 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*("" if value is None else str(value) for value in row))
+        # Cells are data from outside (file names, ERP values): shown as text, never as markup
+        # or terminal control sequences.
+        table.add_row(*("" if value is None else for_terminal(value) for value in row))
     console.print(table)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    errors.print(f"[bold red]error:[/] {for_terminal(message)}", markup=True, highlight=False)
     return typer.Exit(code)

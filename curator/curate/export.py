@@ -1,14 +1,14 @@
 """The ``export`` stage: approved and auto-accepted labels -> a provider's dataset files.
 
 Writes into a fresh folder and swaps it in at the end, so an interrupted export never
-leaves a half-written dataset behind and stale files never linger. Validates what it
+leaves a half-written dataset behind and stale files never linger; it replaces only a
+previous export of its own (``destination``), never a folder holding anything else. Validates what it
 wrote against the provider's rules, uploads to S3 when asked, and records the export with
 its manifest (the sha256 of every file): the same workspace gives byte-identical files.
 """
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,14 +16,19 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import select
 
+from connectors.documents.s3 import parse_s3_uri
+from curator.access import Actor, require
+from curator.curate.destination import check_destination, discard_staging, new_staging, swap_in
 from curator.curate.samples import classification_samples, extraction_samples
 from curator.curate.upload import upload_folder
+from curator.names import slug
 from curator.curate.validate import ValidationReport, validate_export
 from curator.schemas import builtin_schema
 from curator.store.models import Document, Export, Label
 from curator.workspace import Workspace
 from exports import get_writer
 from exports.base import Destination
+from exports.prompts import check_template
 
 TARGET_OF_FORMAT = {"bedrock-nova": "bedrock-nova", "bedrock-llama32": "bedrock-llama32", "swift": "swift"}
 
@@ -40,6 +45,7 @@ class ExportResult:
     files: list[str]
     uploaded: list[str] = field(default_factory=list)
     validation: dict[str, Any] = field(default_factory=dict)
+    kept_previous: str | None = None  # an invalid export did not replace the good one here
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -51,9 +57,14 @@ def labels_by_status(workspace: Workspace, schema_name: str) -> dict[str, int]:
                                  .group_by(Label.status)).all())
 
 
+class ExportRefused(ValueError):
+    """Nothing to write, or nowhere safe to write it: nothing was changed or recorded."""
+
+
 def export_dataset(
     workspace: Workspace,
     *,
+    actor: Actor | str,
     fmt: str,
     schema_name: str | None = None,
     task: str = "extraction",
@@ -64,55 +75,86 @@ def export_dataset(
     llama_pages: str = "per-page",
     max_pixels: int | None = None,
     upload: bool | None = None,
-    created_by: str = "curator",
     s3_client: Any | None = None,
 ) -> ExportResult:
+    """Write the approved and auto-accepted documents as a provider's dataset (authors and admins).
+
+    Writes into a new folder beside the destination and puts it in place only when it is
+    complete, holds samples and passes the provider's rules; the destination must be new,
+    empty, or a previous export of the same format and schema (see ``destination``). A
+    failed, empty or invalid export changes nothing on disk and records nothing.
+
+    >>> export_dataset(workspace, actor="ana", fmt="swift", schema_name="w2").counts
+    {'test': 3, 'train': 20, 'validation': 2}
+    """
+    actor = require(workspace, actor, "export")
     if task == "extraction" and not schema_name:
         raise ValueError("an extraction export needs --schema (e.g. invoice or w2)")
     if dest and dest.startswith("s3://"):
         s3_prefix, dest, upload = dest, None, True if upload is None else upload
-    name = f"{fmt}-{task}" + (f"-{schema_name}" if task == "extraction" else "")
+    if s3_prefix:
+        parse_s3_uri(s3_prefix)
+    name = f"{fmt}-{task}" + (f"-{slug(schema_name)}" if task == "extraction" else "")
     folder = Path(dest) if dest else workspace.root / "exports" / name
+    previous = check_destination(workspace.root, folder, fmt=fmt, task=task,
+                                 schema=schema_name if task == "extraction" else None)
     schema = builtin_schema(schema_name) if task == "extraction" else None
     options: dict[str, Any] = {"task": task, "schema": schema, "include_text": include_text,
-                               "image_cache": workspace.blobs.root / "derived"}
+                               "image_cache": workspace.blobs.root / "derived",
+                               "schema_name": schema_name if task == "extraction" else None}
     if task == "classification":
         with workspace.session() as session:
             options["classes"] = sorted(c for c in session.exec(select(Document.document_class).distinct()) if c)
     if max_pixels:
         options["max_pixels"] = max_pixels
     if template:
-        if "{keys}" not in template:
-            raise ValueError("a prompt template must contain {keys}, where the keys to extract are listed")
-        options["template"] = template
+        options["template"] = check_template(template)
     if fmt == "bedrock-llama32":
         options["pages"] = llama_pages
     writer = get_writer(fmt, **options)
     samples = extraction_samples(workspace, schema_name, schema) if task == "extraction" \
         else classification_samples(workspace)
 
-    staging = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    manifest = writer.write(samples, Destination(folder=staging, s3_prefix=s3_prefix))
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging.rename(folder)
-
-    statuses = labels_by_status(workspace, schema_name) if schema_name else {}
-    report: ValidationReport = validate_export(folder, TARGET_OF_FORMAT[fmt], schema=schema,
-                                               labels_by_status=statuses)
+    staging = new_staging(folder)
+    try:
+        manifest = writer.write(samples, Destination(folder=staging, s3_prefix=s3_prefix))
+        if not sum(manifest.counts.values()):
+            raise ExportRefused(_nothing_to_write(workspace, task, schema_name))
+        statuses = labels_by_status(workspace, schema_name) if schema_name else {}
+        report: ValidationReport = validate_export(staging, TARGET_OF_FORMAT[fmt], schema=schema,
+                                                   labels_by_status=statuses)
+        if report.errors and previous is not None:
+            # Never replace a good dataset with one the provider would refuse.
+            return ExportResult(export_id=None, format=fmt, task=task, folder="", s3_prefix=s3_prefix,
+                                fingerprint=manifest.fingerprint, counts=manifest.counts, files=[],
+                                validation=report.to_dict(), kept_previous=str(folder))
+        swap_in(staging, folder, previous)
+    finally:
+        discard_staging(staging)
+    report.folder = str(folder)
     files = sorted(manifest.files) + ["manifest.json"]
     uploaded = upload_folder(folder, s3_prefix, files, client=s3_client) if upload and s3_prefix else []
     with workspace.session() as session:
         # The local folder; where an upload went is in the manifest (s3_prefix).
         record = Export(format=fmt, task=task, location=str(folder),
-                        fingerprint=manifest.fingerprint, manifest=manifest.to_json(), created_by=created_by)
+                        fingerprint=manifest.fingerprint, manifest=manifest.to_json(), created_by=actor.name)
         session.add(record)
         session.commit()
         export_id = record.id
     return ExportResult(export_id=export_id, format=fmt, task=task, folder=str(folder), s3_prefix=s3_prefix,
                         fingerprint=manifest.fingerprint, counts=manifest.counts, files=files, uploaded=uploaded,
                         validation=report.to_dict())
+
+
+def _nothing_to_write(workspace: Workspace, task: str, schema_name: str | None) -> str:
+    if task == "classification":
+        return "nothing to export: no document has a class and a split yet (run curator split)"
+    statuses = labels_by_status(workspace, schema_name)
+    ready = statuses.get("approved", 0) + statuses.get("auto_accepted", 0)
+    if not ready:
+        return (f"nothing to export: no approved or auto-accepted {schema_name} labels "
+                f"(labels by status: {statuses or 'none'}); run curator triage or review them")
+    return f"nothing to export: the {ready} approved {schema_name} documents have no split yet (run curator split)"
 
 
 def latest_export_folder(workspace: Workspace, fmt: str) -> Path | None:

@@ -24,6 +24,7 @@ from curator.erp.evidence import document_evidence
 from curator.normalize import text_key
 from curator.store.models import Document, Label, Page, SplitAssignment
 from curator.workspace import Workspace
+from curator.access import Actor, require
 
 SPLITS = ("train", "validation", "test")
 # When a group already straddles splits (a key added later), new members go to the most
@@ -107,11 +108,13 @@ def _printed_values(text: str) -> frozenset[str]:
 def assign_splits(
     workspace: Workspace,
     *,
+    actor: Actor | str,
     ratios: dict[str, float] | None = None,
     group_by: str | list[str] | None = None,
     seed: int = 0,
     near_duplicate_distance: int = 6,
 ) -> SplitReport:
+    require(workspace, actor, "split")
     ratios = ratios or {"train": 0.8, "validation": 0.1, "test": 0.1}
     if set(ratios) != set(SPLITS) or any(v < 0 for v in ratios.values()) or abs(sum(ratios.values()) - 1) > 1e-6:
         raise ValueError("ratios must give train, validation and test, each >= 0, summing to 1")

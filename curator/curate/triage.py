@@ -27,6 +27,7 @@ from curator.erp.paths import schema_at
 from curator.schemas import builtin_schema
 from curator.store.models import Label, LabelEvent, LabelStatus, utcnow
 from curator.workspace import Workspace
+from curator.access import Actor, require
 
 TRIAGED = (LabelStatus.DRAFT, LabelStatus.PRE_ANNOTATED)
 CONFLICTS_FIRST, UNSURE_TEACHER, THE_REST = 0, 1, 2
@@ -110,7 +111,13 @@ def judge(label: Label, schema: dict[str, Any], config: TriageConfig) -> Verdict
     return Verdict(reasons, priority, score)
 
 
-def triage(workspace: Workspace, *, schema_name: str | None = None, config: TriageConfig | None = None) -> TriageReport:
+def triage(workspace: Workspace, *, actor: Actor | str, schema_name: str | None = None,
+           config: TriageConfig | None = None) -> TriageReport:
+    """Auto-accept labels whose every field is backed; queue the rest for review by priority (authors).
+
+    >>> triage(workspace, actor="ana").auto_accepted
+    """
+    require(workspace, actor, "triage")
     config = config or workspace.config.triage
     report = TriageReport(policy=config.policy)
     query = select(Label).where(col(Label.status).in_(TRIAGED))

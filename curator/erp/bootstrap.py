@@ -21,6 +21,7 @@ from curator.erp.records import ingest_records
 from curator.erp.review import unmatched
 from curator.progress import ProgressHook, SilentProgress
 from curator.workspace import Workspace
+from curator.access import Actor, require
 
 EXTENSIONS = ("csv", "tsv", "xlsx", "parquet")
 
@@ -60,10 +61,12 @@ def bootstrap(
     workspace: Workspace,
     mapping: Mapping,
     *,
+    actor: Actor | str,
     erp_dir: Path | None = None,
     sources: dict[str, str] | None = None,
     progress_factory: Callable[[], ProgressHook] | None = None,
 ) -> BootstrapReport:
+    actor = require(workspace, actor, "bootstrap")
     started = time.perf_counter()
     new_progress = progress_factory or SilentProgress
     report = BootstrapReport(mapping=mapping.name)
@@ -72,11 +75,11 @@ def bootstrap(
         spec = sources.get(name) or (find_export(erp_dir, name) if erp_dir else None)
         if spec is None:
             raise FileNotFoundError(f"no location for record source {name!r}: pass --erp-dir or --source {name}=KIND:PATH")
-        result = ingest_records(workspace, open_record_source(spec, name=name), key=key, progress=new_progress())
+        result = ingest_records(workspace, open_record_source(spec, name=name), key=key, actor=actor, progress=new_progress())
         report.records[name] = result.to_dict()
-    report.ocr = ocr_pending_pages(workspace, progress=new_progress()).to_dict()
-    report.match = match_records(workspace, mapping, progress=new_progress()).to_dict()
-    report.map = map_documents(workspace, mapping, progress=new_progress()).to_dict()
+    report.ocr = ocr_pending_pages(workspace, actor=actor, progress=new_progress()).to_dict()
+    report.match = match_records(workspace, mapping, actor=actor, progress=new_progress()).to_dict()
+    report.map = map_documents(workspace, mapping, actor=actor, progress=new_progress()).to_dict()
     report.unmatched = unmatched(workspace, mapping.record_source, mapping.document_class)
     report.seconds = time.perf_counter() - started
     return report

@@ -22,8 +22,10 @@ from curator.erp.matching import document_texts, load_joins, load_records, mappe
 from curator.erp.paths import build_target, gaps
 from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine
-from curator.store.models import Label, LabelEvent, LabelStatus, Match, MatchStatus, event_value, utcnow
+from curator.store.models import Label, LabelEvent, LabelStatus, Match, MatchStatus, utcnow
 from curator.workspace import Workspace
+from curator.access import Actor, require
+from curator.sensitive import audit_value
 
 STAGE = "map"
 SUSPECT_BELOW = 0.9  # support below this means the document does not clearly show the value
@@ -52,8 +54,10 @@ class MapReport:
         return data
 
 
-def map_documents(workspace: Workspace, mapping: Mapping, *, progress: ProgressHook | None = None,
-                  agent: str | None = None) -> MapReport:
+def map_documents(workspace: Workspace, mapping: Mapping, *, actor: Actor | str,
+                  progress: ProgressHook | None = None, agent: str | None = None) -> MapReport:
+    """Turn each linked record into a label of the mapping's schema, with provenance (authors)."""
+    require(workspace, actor, "bootstrap")
     started = time.perf_counter()
     agent = agent or f"mapping:{mapping.name}"
     progress = progress or SilentProgress()
@@ -116,8 +120,8 @@ def _store(session, document: str, mapping: Mapping, fields: dict[str, dict[str,
         if old and old.get("value") == entry["value"] and old.get("suspect") == entry.get("suspect"):
             continue
         current[path] = entry
-        events.append(LabelEvent(label_id=label.id, field=path, old=event_value(old and old.get("value")),
-                                 new=event_value(entry["value"]), source=entry["source"], agent=entry["agent"],
+        events.append(LabelEvent(label_id=label.id, field=path, old=audit_value(path, old and old.get("value"), mapping.schema),
+                                 new=audit_value(path, entry["value"], mapping.schema), source=entry["source"], agent=entry["agent"],
                                  reason=f"ERP record {record_key}"))
     missing = gaps(mapping.schema, current)  # an ERP null is a known empty box, not a gap
     values = {path: entry["value"] for path, entry in current.items()}

@@ -91,6 +91,26 @@ class Mapping:
             self._kinds[path] = value_kind(schema_at(self.schema, path))
         return self._kinds[path]
 
+    def column_expectations(self, source: str) -> dict[str, str]:
+        """What the rules read from each column of ``source``: ``date``, ``number`` or ``text``,
+        so a typed export (Parquet) can be checked before its rows are stored."""
+        aliases = {join.alias: join.source for join in self.joins}
+        wanted: dict[str, str] = {}
+        for rule in self.rules:
+            for column in rule.columns:
+                alias, dot, name = column.partition(".")
+                owner, name = (aliases.get(alias), name) if dot else (self.record_source, column)
+                if owner != source or name.startswith("$"):
+                    continue
+                if rule.transform == "date":
+                    wanted[name] = "date"
+                elif rule.transform in ("decimal", "integer", "difference", "sum") or (
+                        rule.transform is None and self.kind(rule.target) == "amount"):
+                    wanted[name] = "number"
+                else:
+                    wanted.setdefault(name, "text")
+        return wanted
+
     @property
     def schema_version(self) -> str:
         return str(self.schema.get("$id", self.schema_name)).rsplit(":", 1)[-1]

@@ -30,6 +30,7 @@ from curator.normalize import identifier_key, money_key, parse_date
 from curator.progress import ProgressHook, SilentProgress
 from curator.store.models import Document, ErpRecord, Match, MatchStatus, Page, utcnow
 from curator.workspace import Workspace
+from curator.access import Actor, require
 
 AUTO_THRESHOLD = 0.65
 AMBIGUOUS_THRESHOLD = 0.4
@@ -101,7 +102,13 @@ def mapped_record(mapping: Mapping, row: dict[str, Any], joins: dict[str, dict[s
     return apply_mapping(mapping, row, joined)
 
 
-def match_records(workspace: Workspace, mapping: Mapping, *, progress: ProgressHook | None = None) -> MatchReport:
+def match_records(workspace: Workspace, mapping: Mapping, *, actor: Actor | str,
+                  progress: ProgressHook | None = None) -> MatchReport:
+    """Link the mapping's records to documents, with evidence (authors).
+
+    >>> match_records(workspace, load_mapping("invoice-sap"), actor="ana").linked
+    """
+    require(workspace, actor, "bootstrap")
     # The index holds millions of small long-lived objects and creates no reference
     # cycles; letting the cyclic collector rescan them over and over made the run grow
     # faster than the data. Collection resumes (and catches up) when matching is done.

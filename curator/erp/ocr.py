@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import select
 
+from curator.access import Actor, require
 from curator.progress import ProgressHook, SilentProgress
 from curator.store.models import Page
 from curator.workspace import Workspace
@@ -49,8 +50,10 @@ def _ocr_png(path: str, modes: tuple[int, ...], language: str) -> str:
         return "\n".join(pytesseract.image_to_string(image, lang=language, config=f"--psm {mode}") for mode in modes)
 
 
-def ocr_pending_pages(workspace: Workspace, *, workers: int | None = None,
+def ocr_pending_pages(workspace: Workspace, *, actor: Actor | str, workers: int | None = None,
                       progress: ProgressHook | None = None) -> OcrReport:
+    """OCR the image-only pages not read yet (authors), so matching sees scans' text too."""
+    require(workspace, actor, "bootstrap")
     report = OcrReport()
     started = time.perf_counter()
     with workspace.session() as session:

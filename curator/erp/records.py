@@ -19,8 +19,10 @@ from sqlmodel import col, select
 from connectors.records import RecordSource, RowProblem
 from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine
+from curator.sensitive import redact_row, redact_text
 from curator.store.models import ErpRecord, SyncState, utcnow
 from curator.workspace import Workspace
+from curator.access import Actor, require
 
 STAGE = "erp"
 BATCH = 500
@@ -46,6 +48,7 @@ class RecordReport:
     quarantined: int = 0
     seconds: float = 0.0
     problems: list[RecordProblem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -71,10 +74,16 @@ def ingest_records(
     workspace: Workspace,
     source: RecordSource,
     *,
+    actor: Actor | str,
     key: Sequence[str],
     name: str | None = None,
     progress: ProgressHook | None = None,
 ) -> RecordReport:
+    """Store a source's rows by natural key (authors): new rows added, changed ones updated.
+
+    >>> ingest_records(workspace, open_record_source("csv:erp/RBKP.csv"), actor="ana", key=["BELNR"])
+    """
+    require(workspace, actor, "ingest")
     if not key:
         raise ValueError(f"no natural key for record source {name or source.name!r}: give --key COL[,COL...]")
     started = time.perf_counter()
@@ -123,6 +132,7 @@ def ingest_records(
                 _upsert(session, name, batch, report)
                 batch = []
         _upsert(session, name, batch, report)
+        report.warnings = list(source.warnings)
         if bookmark and getattr(source, "max_seen", None):
             session.merge(SyncState(name=bookmark, value=source.max_seen, updated_at=utcnow()))
             session.commit()
@@ -161,11 +171,20 @@ def _upsert(session, source: str, batch: Iterable[tuple[str, str, int | None]], 
     session.commit()
 
 
+def _redacted(raw: str) -> str:
+    """The row as the quarantine keeps it: sensitive columns and shapes masked (SSNs, IBANs)."""
+    try:
+        row = json.loads(raw)
+    except ValueError:
+        return redact_text(raw)
+    return canonical_json(redact_row(row)) if isinstance(row, dict) else redact_text(raw)
+
+
 def _quarantine_row(session, report: RecordReport, location: str, row: int | None, reason: str, detail: str,
                     raw: str) -> None:
     where = f"{location}#row={row}" if row is not None else location
     quarantine(session, stage=STAGE, source_uri=where, file_name=f"{location.rsplit('/', 1)[-1]} row {row}",
-               reason=reason, detail=detail + (f" | {raw[:300]}" if raw else ""))
+               reason=reason, detail=redact_text(detail) + (f" | {_redacted(raw)[:300]}" if raw else ""))
     session.commit()
     report.quarantined += 1
     report.problems.append(RecordProblem(location=location, row=row, reason=reason, detail=detail))

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from curator.catalog import NotFound, find_document
 from curator.store.models import Document, ErpRecord, Match, MatchStatus, utcnow
 from curator.workspace import Workspace
+from curator.access import Actor, require
 
 
 class MatchDecisionError(ValueError):
@@ -72,8 +73,9 @@ def _resolve(workspace: Workspace, session, match_id: int | None, record: str | 
 
 
 def confirm_match(workspace: Workspace, *, match_id: int | None = None, record: str | None = None,
-                  document: str | None = None, source: str | None = None, by: str) -> dict[str, Any]:
-    """Link a record and a document for good; other automatic links of either are dropped."""
+                  document: str | None = None, source: str | None = None, by: Actor | str) -> dict[str, Any]:
+    """Link a record and a document for good; other automatic links of either are dropped (authors)."""
+    by = require(workspace, by, "match_decisions").name
     with workspace.session() as session:
         erp_record, sha, match = _resolve(workspace, session, match_id, record, document, source)
         others = session.exec(select(Match).where(
@@ -97,8 +99,9 @@ def confirm_match(workspace: Workspace, *, match_id: int | None = None, record: 
 
 
 def reject_match(workspace: Workspace, *, match_id: int | None = None, record: str | None = None,
-                 document: str | None = None, source: str | None = None, by: str) -> dict[str, Any]:
-    """Mark a pair as wrong: no re-run will link these two again."""
+                 document: str | None = None, source: str | None = None, by: Actor | str) -> dict[str, Any]:
+    """Mark a pair as wrong: no re-run will link these two again (authors)."""
+    by = require(workspace, by, "match_decisions").name
     with workspace.session() as session:
         erp_record, sha, match = _resolve(workspace, session, match_id, record, document, source)
         if match is None:

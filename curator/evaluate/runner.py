@@ -9,17 +9,20 @@ re-scored with other comparison options without asking the model again.
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import select
 
+from curator.access import Actor, require
 from curator.curate.samples import extraction_samples
 from curator.evaluate.metrics import CompareOptions, Evaluation, score_document, to_jsonable
 from curator.evaluate.models import make_model
 from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine
+from curator.names import slug
 from curator.schemas import builtin_schema
 from curator.store.models import Document, EvalPrediction, EvalRun, utcnow
 from curator.teach.base import Price, TeacherError, ask_with_retries
@@ -104,14 +107,23 @@ def read_predictions(workspace: Workspace, path: Path,
     return out
 
 
-def evaluate(workspace: Workspace, spec: str, *, schema_name: str, split: str = "test", name: str | None = None,
+def evaluate(workspace: Workspace, spec: str, *, actor: Actor | str, schema_name: str, split: str = "test",
+             name: str | None = None,
              concurrency: int = 4, options: CompareOptions = CompareOptions(), price: Price | None = None,
              progress: ProgressHook | None = None, model: Any = None, backoff: float = 0.5) -> dict[str, Any]:
+    """Ask a model (or read a predictions file) for the split's documents and score it (authors).
+
+    >>> evaluate(workspace, "predictions:preds.jsonl", actor="ana", schema_name="w2", name="base")
+    """
+    require(workspace, actor, "evaluate")
+    if name is not None:
+        slug(name, "evaluation run name")
     schema = builtin_schema(schema_name)
     samples = [s for s in extraction_samples(workspace, schema_name, schema) if s.split == split]
     if not samples:
         raise EvaluationError(f"no approved or auto-accepted {schema_name} documents in the {split} split")
-    name = name or f"{spec.rsplit('/', 1)[-1][:80]}-{schema_name}-{split}"
+    name = name or slug(re.sub(r"[^A-Za-z0-9._-]+", "-", f"{spec.rsplit('/', 1)[-1][:80]}-{schema_name}-{split}")
+                        .strip("-.").replace("..", "."), "evaluation run name")
     problems: list[dict[str, str]] = []
     # The model spec or the predictions file is checked before the run is recorded.
     predictions = read_predictions(workspace, Path(spec.split(":", 1)[1]), problems) \

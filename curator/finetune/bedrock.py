@@ -19,7 +19,7 @@ from curator.curate.upload import upload_folder
 from curator.finetune.aws_errors import aws_step, explain
 from curator.finetune.jobs import FinetuneError, check_export, choose_export, record_job, update_job
 from curator.finetune.recipes import TEACHERS, BaseModel, base_model, recommend, training_cost
-from curator.review.users import Actor, require
+from curator.access import Actor, require
 from curator.store.models import FineTuneJob
 from curator.workspace import Workspace
 
@@ -69,7 +69,7 @@ def plan_bedrock(workspace: Workspace, actor: Actor, *, base: str, role_arn: str
                  distill_teacher: str | None = None) -> dict[str, Any]:
     """Everything the submit would do, without sending anything: the request, the settings,
     the validation, the cost estimate."""
-    require(actor, "finetune")
+    actor = require(workspace, actor, "finetune")
     model = base_model(base)
     role_arn = role_arn or workspace.config.finetune.role_arn
     if not role_arn:
@@ -192,7 +192,7 @@ def read_loss_csv(s3_client: Any, output_uri: str, job_id: str) -> list[dict[str
 
 def deploy_bedrock(workspace: Workspace, actor: Actor, job: FineTuneJob, client: Any, *, wait: bool = True,
                    poll_seconds: float = 30.0, timeout_seconds: float = 3600.0) -> dict[str, Any]:
-    require(actor, "finetune")
+    actor = require(workspace, actor, "finetune")
     if not job.custom_model_arn:
         raise FinetuneError(f"job {job.name} has no custom model yet (status {job.status}): "
                             "deploy once `curator finetune status` says Completed")
@@ -218,7 +218,7 @@ def deploy_bedrock(workspace: Workspace, actor: Actor, job: FineTuneJob, client:
 def cleanup_bedrock(workspace: Workspace, actor: Actor, job: FineTuneJob, client: Any, *,
                     keep_model: bool = False) -> dict[str, Any]:
     """Delete the deployment, then the custom model: nothing of the job is billed any more."""
-    require(actor, "finetune")
+    actor = require(workspace, actor, "finetune")
     removed = []
     if job.deployment_arn:
         with aws_step("deleting the deployment"):
@@ -234,7 +234,7 @@ def cleanup_bedrock(workspace: Workspace, actor: Actor, job: FineTuneJob, client
 
 
 def stop_bedrock(workspace: Workspace, actor: Actor, job: FineTuneJob, client: Any) -> dict[str, Any]:
-    require(actor, "finetune")
+    actor = require(workspace, actor, "finetune")
     with aws_step(f"stopping {job.name}"):
         client.stop_model_customization_job(jobIdentifier=job.name)
     update_job(workspace, job.id, status="Stopping")

@@ -10,7 +10,7 @@ from typing import Any
 from curator.finetune.bedrock import bedrock_status, cleanup_bedrock, deploy_bedrock, stop_bedrock
 from curator.finetune.jobs import FinetuneError, get_job, list_jobs, update_job
 from curator.finetune.sagemaker import sagemaker_status, stop_sagemaker
-from curator.review.users import Actor, require
+from curator.access import Actor, require
 from curator.workspace import Workspace
 
 
@@ -29,7 +29,7 @@ def _service(job) -> str:
 
 def job_status(workspace: Workspace, actor: Actor, name: str, *, client: Any = None, s3_client: Any = None,
                chart: bool = True) -> dict[str, Any]:
-    require(actor, "read")
+    actor = require(workspace, actor, "read")
     job = get_job(workspace, name)
     client, s3_client = _client(workspace, _service(job), client), _client(workspace, "s3", s3_client)
     status = (bedrock_status if job.provider == "bedrock" else sagemaker_status)(workspace, job, client, s3_client)
@@ -64,14 +64,14 @@ def loss_chart(points: list[dict[str, float]], path: Path, title: str) -> Path:
 
 
 def jobs_overview(workspace: Workspace, actor: Actor) -> list[dict[str, Any]]:
-    require(actor, "read")
+    actor = require(workspace, actor, "read")
     return [{"name": j.name, "provider": j.provider, "base_model": j.base_model, "export": j.export_id,
              "status": j.status, "custom_model_arn": j.custom_model_arn, "deployment_arn": j.deployment_arn,
              "created_by": j.created_by, "created_at": j.created_at.isoformat()} for j in list_jobs(workspace)]
 
 
 def stop_job(workspace: Workspace, actor: Actor, name: str, *, client: Any = None) -> dict[str, Any]:
-    require(actor, "finetune")
+    actor = require(workspace, actor, "finetune")
     job = get_job(workspace, name)
     client = _client(workspace, _service(job), client)
     return (stop_bedrock if job.provider == "bedrock" else stop_sagemaker)(workspace, actor, job, client)
@@ -79,7 +79,7 @@ def stop_job(workspace: Workspace, actor: Actor, name: str, *, client: Any = Non
 
 def deploy_job(workspace: Workspace, actor: Actor, name: str, *, client: Any = None, wait: bool = True,
                poll_seconds: float = 30.0) -> dict[str, Any]:
-    require(actor, "finetune")
+    actor = require(workspace, actor, "finetune")
     job = get_job(workspace, name)
     if job.provider != "bedrock":
         raise FinetuneError("deploy serves Bedrock custom models on demand; a SageMaker job's adapter is in "
@@ -91,7 +91,7 @@ def deploy_job(workspace: Workspace, actor: Actor, name: str, *, client: Any = N
 def cleanup_job(workspace: Workspace, actor: Actor, name: str, *, client: Any = None,
                 keep_model: bool = False) -> dict[str, Any]:
     """``cleanup``: deployment and custom model; ``delete`` (keep_model=False too) forgets the job as well."""
-    require(actor, "finetune")
+    actor = require(workspace, actor, "finetune")
     job = get_job(workspace, name)
     if job.provider != "bedrock":
         update_job(workspace, job.id, status="Deleted")

@@ -21,7 +21,7 @@ from connectors.documents.s3 import parse_s3_uri
 from curator.curate.upload import upload_folder
 from curator.finetune.aws_errors import aws_step
 from curator.finetune.jobs import FinetuneError, check_export, choose_export, record_job, update_job
-from curator.review.users import Actor, require
+from curator.access import Actor, require
 from curator.store.models import FineTuneJob
 from curator.workspace import Workspace
 
@@ -73,7 +73,7 @@ def plan_sagemaker(workspace: Workspace, actor: Actor, *, role_arn: str | None, 
                    s3: str | None = None, model: str = DEFAULT_MODEL, overrides: dict[str, str] | None = None,
                    instance_type: str | None = None, spot: bool | None = None, image: str | None = None,
                    max_hours: int | None = None) -> dict[str, Any]:
-    require(actor, "finetune")
+    actor = require(workspace, actor, "finetune")
     settings = workspace.config.finetune
     role_arn = role_arn or settings.role_arn
     if not role_arn:
@@ -191,7 +191,7 @@ def read_swift_log(s3_client: Any, checkpoint_uri: str) -> list[dict[str, float]
 
 
 def stop_sagemaker(workspace: Workspace, actor: Actor, job: FineTuneJob, client: Any) -> dict[str, Any]:
-    require(actor, "finetune")
+    actor = require(workspace, actor, "finetune")
     with aws_step(f"stopping {job.name}"):
         client.stop_training_job(TrainingJobName=job.name)
     update_job(workspace, job.id, status="Stopping")

@@ -11,6 +11,7 @@ a crash loses at most the files in flight, and a re-run skips what is already st
 from __future__ import annotations
 
 import hashlib
+import os
 import multiprocessing
 import shutil
 import tempfile
@@ -26,10 +27,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from connectors.documents import DocumentSource, SourceFile
+from curator.access import Actor, require
 from curator.ingest.problems import BadInput, Problem, Reason, printable
 from curator.ingest.render import RenderSettings
 from curator.ingest.sniff import detect_mime, unsafe_name_reason
-from curator.ingest.worker import RenderJob, RenderResult, render_job
+from curator.ingest.worker import RenderJob, RenderResult, end_with_parent, render_job
 from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine, release
 from curator.store.models import Document, DocumentStatus, Page, QuarantineEntry, SourceFile as SeenFile, SourceOutcome, utcnow
@@ -87,6 +89,7 @@ def ingest_documents(
     workspace: Workspace,
     source: DocumentSource,
     *,
+    actor: Actor | str,
     document_class: str | None = None,
     workers: int | None = None,
     renderer: str | None = None,
@@ -95,10 +98,22 @@ def ingest_documents(
     render: Callable[[RenderJob], RenderResult] = render_job,
 ) -> IngestReport:
     """Ingest every file of ``source``; ``render`` runs in the worker processes and must be
-    a picklable module-level function (the default renders with the configured backend)."""
+    a picklable module-level function (the default renders with the configured backend).
+    Authors and admins only."""
+    require(workspace, actor, "ingest")
     run = _IngestRun(workspace, source, document_class, workers, renderer, dpi, progress or SilentProgress())
     run.render = render
     return run.execute()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class _IngestRun:
@@ -120,7 +135,7 @@ class _IngestRun:
         self.report = IngestReport(source=source.uri)
         self.pending: dict[str, _Pending] = {}
         self.futures: dict[Future, str] = {}
-        self.spool_dir = Path(tempfile.mkdtemp(prefix="spool-", dir=self._spool_root()))
+        self.spool_dir = Path(tempfile.mkdtemp(prefix=f"spool-{os.getpid()}-", dir=self._spool_root()))
         # One session for the whole run, committed per document: opening a session and
         # re-selecting per file cost more main-process CPU than the workers can spare.
         self.session = Session(workspace.engine, expire_on_commit=False)
@@ -129,6 +144,10 @@ class _IngestRun:
     def _spool_root(self) -> Path:
         root = self.ws.root / ".spool"
         root.mkdir(exist_ok=True)
+        for leftover in root.glob("spool-*"):  # left by an ingest that was killed: its process is gone
+            owner = leftover.name.split("-")[1]
+            if owner.isdigit() and not _alive(int(owner)):
+                shutil.rmtree(leftover, ignore_errors=True)
         return root
 
     # -- the run ---------------------------------------------------------------------
@@ -159,7 +178,8 @@ class _IngestRun:
             return
         reason = file.problem or unsafe_name_reason(file.relative_path)
         if reason:
-            self._quarantine(file, Reason.UNSAFE_NAME, reason, keep_bytes=file.problem is None)
+            self._quarantine(file, file.problem_reason if file.problem else Reason.UNSAFE_NAME, reason,
+                             keep_bytes=file.problem is None)
             return
         if file.size == 0:
             self._quarantine(file, Reason.EMPTY, "the file is empty (0 bytes)")
@@ -260,7 +280,8 @@ class _IngestRun:
         context = multiprocessing.get_context(method)
         if method == "forkserver":
             context.set_forkserver_preload(["curator.ingest.worker"])
-        return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=end_with_parent,
+                                   initargs=(os.getpid(),))
 
     def _finish(self, pending: _Pending, result: RenderResult) -> None:
         self.report.render_seconds += result.seconds

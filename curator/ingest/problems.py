@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from curator.text import printable as _printable
+
 
 class Reason:
     EMPTY = "empty"
@@ -16,6 +18,7 @@ class Reason:
     TOO_MANY_PAGES = "too_many_pages"
     DECOMPRESSION_BOMB = "decompression_bomb"
     UNSAFE_NAME = "unsafe_name"
+    NOT_A_FILE = "not_a_file"  # FIFO, socket, device, link loop or link to a folder: never opened
     UNREADABLE = "unreadable"
     RENDERER_CRASH = "renderer_crash"
 
@@ -46,5 +49,4 @@ def printable(name: str, limit: int = 200) -> str:
     Names come from outside (S3 keys, other people's folders); echoing an escape sequence
     into a terminal or a log line is how log injection starts.
     """
-    out = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in name)
-    return out if len(out) <= limit else out[: limit - 1] + "…"
+    return _printable(name, limit)

@@ -112,6 +112,9 @@ def render_image(data: bytes, settings: RenderSettings) -> Iterator[PageImage]:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             source = Image.open(io.BytesIO(data))
+            frames = getattr(source, "n_frames", 1)  # from the file's directory, before any decoding
+            if frames > settings.max_pages:
+                raise BadInput(Reason.TOO_MANY_PAGES, f"{frames} frames, more than the limit of {settings.max_pages}")
             for index, frame in enumerate(ImageSequence.Iterator(source)):
                 if index >= settings.max_pages:
                     raise BadInput(Reason.TOO_MANY_PAGES, f"more than {settings.max_pages} frames")

@@ -7,7 +7,9 @@ metadata, so page images never travel through the process pipe.
 from __future__ import annotations
 
 import io
+import os
 import time
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import numpy as np
 import scipy.fftpack  # noqa: F401  (imagehash imports it lazily; preloading keeps it out of the first page)
 from PIL import Image
 
-from curator.blobs import LocalBlobStore
+from curator.blobs import LocalBlobStore, blob_key
 from curator.ingest.problems import BadInput, Reason
 from curator.ingest.render import RenderSettings, render
 
@@ -90,12 +92,40 @@ def encode_png(image: Image.Image, compress_level: int) -> bytes:
 _blob_stores: dict[str, LocalBlobStore] = {}
 
 
+def end_with_parent(parent_pid: int, every_seconds: float = 1.0) -> None:
+    """Worker initializer: exit as soon as the ingest that started this worker is gone.
+
+    A ``kill -9`` of the ingest leaves its pool's workers orphaned (with forkserver their
+    parent is the fork server, not the ingest); a small watcher thread ends them instead of
+    letting them render for nobody.
+    """
+    def watch() -> None:
+        while True:
+            time.sleep(every_seconds)
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
 def render_job(job: RenderJob) -> RenderResult:
     started = time.perf_counter()
     result = RenderResult(sha256=job.sha256)
     if job.blob_root not in _blob_stores:  # one store per worker process, so its folder cache lasts
         _blob_stores[job.blob_root] = LocalBlobStore(Path(job.blob_root))
     blobs = _blob_stores[job.blob_root]
+    created: list[str] = []  # page blobs this job added: removed again if the file is refused
+
+    def put_page(png: bytes) -> str:
+        key = blob_key(png, kind="pages", suffix=".png")
+        if not blobs.exists(key):
+            created.append(blobs.put(png, kind="pages", suffix=".png"))
+        return key
+
     try:
         data = Path(job.path).read_bytes()
         for index, page in enumerate(render(data, job.mime, job.settings)):
@@ -110,7 +140,7 @@ def render_job(job: RenderJob) -> RenderResult:
             result.pages.append(
                 RenderedPage(
                     index=index,
-                    blob_key=blobs.put(png, kind="pages", suffix=".png"),
+                    blob_key=put_page(png),
                     width=image.width,
                     height=image.height,
                     dpi=page.dpi,
@@ -127,6 +157,9 @@ def render_job(job: RenderJob) -> RenderResult:
     except Exception as exc:  # noqa: BLE001 - any failure of one file must not stop the batch
         result.pages, result.reason = [], Reason.UNREADABLE
         result.detail = f"{type(exc).__name__}: {exc}"
+    if not result.ok:
+        for key in created:  # a refused file leaves nothing behind in the blob store
+            blobs.delete(key)
     result.seconds = time.perf_counter() - started
     return result
 

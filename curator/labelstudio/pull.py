@@ -24,8 +24,10 @@ from curator.labelstudio.push import DOCUMENT_CLASSES
 from curator.labelstudio.results import values_from_results
 from curator.review.editing import field_errors, merge_human_values, write_if_unchanged
 from curator.schemas import builtin_schema
-from curator.store.models import Label, LabelEvent, LabelStatus, LabelStudioTask, SyncState, event_value, utcnow
+from curator.store.models import Label, LabelEvent, LabelStatus, LabelStudioTask, SyncState, utcnow
 from curator.workspace import Workspace
+from curator.access import Actor, require
+from curator.sensitive import audit_value
 
 
 @dataclass
@@ -85,7 +87,9 @@ def _stamp(value: Any) -> str:
     return ""
 
 
-def pull(workspace: Workspace, client, url: str, *, project: str, schema_name: str) -> PullReport:
+def pull(workspace: Workspace, client, url: str, *, actor: Actor | str, project: str, schema_name: str) -> PullReport:
+    """Bring annotators' work from Label Studio into the labels, version-checked (authors)."""
+    require(workspace, actor, "sync")
     started = time.perf_counter()
     schema = builtin_schema(schema_name)
     interface = build_interface(schema, DOCUMENT_CLASSES)
@@ -153,7 +157,7 @@ def _apply(workspace: Workspace, row: LabelStudioTask, annotation: Any, who: str
                 changes = {p: v for p, v in values.items()
                            if p in fields or v is not None}
                 for path, old, new, why in merge_human_values(fields, changes, stale_rows, who, now):
-                    events.append(LabelEvent(label_id=label.id, field=path, old=event_value(old), new=event_value(new),
+                    events.append(LabelEvent(label_id=label.id, field=path, old=audit_value(path, old, schema), new=audit_value(path, new, schema),
                                              source="human", agent=who, reason=f"{why} ({reason})"))
                 _errors, problems = field_errors(schema, {p: e.get("value") for p, e in fields.items()})
                 problems = [f"{path}: {why}" for path, why in unreadable.items()] + problems

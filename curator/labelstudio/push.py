@@ -25,6 +25,7 @@ from curator.progress import ProgressHook, SilentProgress
 from curator.schemas import builtin_schema
 from curator.store.models import Document, Label, LabelStudioTask, LabelStatus, Page
 from curator.workspace import Workspace
+from curator.access import Actor, require
 
 DOCUMENT_CLASSES = ["invoice", "w2"]
 
@@ -142,10 +143,12 @@ class PageUrls:
         self._storage_ready = True
 
 
-def push(workspace: Workspace, client, url: str, *, project: str, schema_name: str,
+def push(workspace: Workspace, client, url: str, *, actor: Actor | str, project: str, schema_name: str,
          statuses: tuple[str, ...] = (LabelStatus.NEEDS_REVIEW,), storage: str = "local",
          local_root: str | None = None, s3_prefix: str | None = None, s3_client: Any = None,
          s3_endpoint: str | None = None, chunk_size: int = 500, progress: ProgressHook | None = None) -> PushReport:
+    """Send the labels to review to a Label Studio project, with predictions (authors)."""
+    require(workspace, actor, "sync")
     started = time.perf_counter()
     schema = builtin_schema(schema_name)
     interface = build_interface(schema, DOCUMENT_CLASSES)

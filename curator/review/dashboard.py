@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from curator.review.users import Actor, require
+from curator.access import Actor, require
 from curator.store.models import Document, Label, LabelEvent, LabelStatus
 from curator.workspace import Workspace
 
 
 def status_counts(workspace: Workspace, actor: Actor) -> list[dict[str, Any]]:
-    require(actor, "read")
+    actor = require(workspace, actor, "read")
     with workspace.session() as session:
         rows = session.exec(select(Label.schema_name, Label.status, func.count()).group_by(
             Label.schema_name, Label.status)).all()
@@ -26,7 +26,7 @@ def status_counts(workspace: Workspace, actor: Actor) -> list[dict[str, Any]]:
 
 def class_balance(workspace: Workspace, actor: Actor) -> list[dict[str, Any]]:
     """Documents per class, and how many of them are ready for training (approved or auto-accepted)."""
-    require(actor, "read")
+    actor = require(workspace, actor, "read")
     ready = (LabelStatus.APPROVED, LabelStatus.AUTO_ACCEPTED)
     with workspace.session() as session:
         total = dict(session.exec(select(Document.document_class, func.count()).group_by(Document.document_class)).all())
@@ -40,7 +40,7 @@ def class_balance(workspace: Workspace, actor: Actor) -> list[dict[str, Any]]:
 def field_coverage(workspace: Workspace, actor: Actor, schema_name: str, batch: int = 2000) -> list[dict[str, Any]]:
     """Per field (array indices folded): how many labels got it from the ERP, the teacher, a
     person, a rule, and how many still lack it. Streams the labels a batch at a time."""
-    require(actor, "read")
+    actor = require(workspace, actor, "read")
     counts: dict[str, Counter] = defaultdict(Counter)
     with workspace.session() as session:
         result = session.exec(select(Label.fields, Label.gaps).where(Label.schema_name == schema_name)
@@ -59,7 +59,7 @@ def field_coverage(workspace: Workspace, actor: Actor, schema_name: str, batch: 
 
 def reviewer_throughput(workspace: Workspace, actor: Actor) -> list[dict[str, Any]]:
     """Per reviewer and day: documents approved or rejected, and fields changed."""
-    require(actor, "read")
+    actor = require(workspace, actor, "read")
     with workspace.session() as session:
         events = session.exec(select(LabelEvent.agent, LabelEvent.at, LabelEvent.field, LabelEvent.new)
                               .where(LabelEvent.source == "human")).all()

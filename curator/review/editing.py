@@ -20,10 +20,11 @@ from sqlmodel import select
 from curator.erp.paths import build_target, gaps, leaf_paths, schema_at
 from curator.review.leases import LeaseHeld, claim, holder, release
 from curator.review.masking import shown
-from curator.review.users import Actor, require
+from curator.access import Actor, require
 from curator.schemas import builtin_schema
-from curator.store.models import Document, Label, LabelEvent, LabelStatus, Page, event_value, utcnow
+from curator.store.models import Document, Label, LabelEvent, LabelStatus, Page, utcnow
 from curator.workspace import Workspace
+from curator.sensitive import audit_value, is_sensitive
 
 HUMAN_CONFIDENCE = 1.0
 ACTIONS = ("draft", "approve", "reject")
@@ -75,6 +76,7 @@ class LabelView:
     problems: list[str]
     lease: tuple[str, Any] | None
     editable: bool
+    pages_withheld: bool = False  # a viewer, and the page prints values masked for them
 
 
 def _node_types(node: dict[str, Any]) -> list[str]:
@@ -126,7 +128,7 @@ def field_errors(schema: dict[str, Any], values: dict[str, Any]) -> tuple[dict[s
 
 def open_label(workspace: Workspace, actor: Actor, label_id: int, *, claim_lease: bool = True) -> LabelView:
     """The label as this person may see it; reviewers and above claim it (LeaseHeld if taken)."""
-    require(actor, "read")
+    actor = require(workspace, actor, "read")
     editable = actor.can("edit")
     if editable and claim_lease:
         try:
@@ -149,17 +151,20 @@ def open_label(workspace: Workspace, actor: Actor, label_id: int, *, claim_lease
         entry = stored.get(path, {})
         node = schema_at(schema, path)
         views.append(FieldView(
-            path=path, value=shown(actor, path, entry.get("value")), source=entry.get("source"),
+            path=path, value=shown(actor, path, entry.get("value"), schema), source=entry.get("source"),
             agent=entry.get("agent"), confidence=entry.get("confidence"), hint=node.get("x-hint"),
             types=_node_types(node), enum=node.get("enum"), fmt=node.get("format"),
             conflict=bool(entry.get("conflict")), suspect=bool(entry.get("suspect")),
-            candidates=[dict(c, value=shown(actor, path, c.get("value"))) for c in entry.get("candidates", [])],
+            candidates=[dict(c, value=shown(actor, path, c.get("value"), schema)) for c in entry.get("candidates", [])],
             error=errors.get(path)))
     lease = holder(workspace, label_id)
+    # The page image prints what the fields mask: a viewer gets no image of a page that holds
+    # a sensitive field (until the evidence boxes let those areas be blacked out).
+    withheld = actor.role == "viewer" and any(is_sensitive(view.path, schema) for view in views)
     return LabelView(label.id, label.document_sha256, document.file_name if document else "", document.document_class
                      if document else None, label.schema_name, label.status, label.version, label.priority,
-                     label.score, views, _arrays(schema), pages, json.loads(label.problems), lease,
-                     editable and label.status != LabelStatus.REJECTED)
+                     label.score, views, _arrays(schema), [] if withheld else pages, json.loads(label.problems), lease,
+                     editable and label.status != LabelStatus.REJECTED, withheld)
 
 
 def save_label(workspace: Workspace, actor: Actor, label_id: int, *, base_version: int,
@@ -173,7 +178,7 @@ def save_label(workspace: Workspace, actor: Actor, label_id: int, *, base_versio
     """
     if action not in ACTIONS:
         raise ValueError(f"action must be one of {', '.join(ACTIONS)}")
-    require(actor, "approve" if action in ("approve", "reject") else "edit")
+    actor = require(workspace, actor, "approve" if action in ("approve", "reject") else "edit")
     if action == "reject" and not (reason or "").strip():
         raise ReviewRefused("say why the document is rejected")
     current_holder = holder(workspace, label_id)
@@ -192,8 +197,8 @@ def save_label(workspace: Workspace, actor: Actor, label_id: int, *, base_versio
         fields: dict[str, dict[str, Any]] = json.loads(label.fields)
         for path in changes:
             schema_at(schema, path)  # KeyError for a path the schema does not have
-        events = [LabelEvent(label_id=label_id, field=path, old=event_value(old), new=event_value(new), source="human",
-                             agent=actor.name, reason=why)
+        events = [LabelEvent(label_id=label_id, field=path, old=audit_value(path, old, schema), new=audit_value(path, new, schema),
+                             source="human", agent=actor.name, reason=why)
                   for path, old, new, why in merge_human_values(fields, changes, removed, actor.name, now)]
         values = {p: e.get("value") for p, e in fields.items()}
         errors, problems = field_errors(schema, values)
@@ -286,7 +291,7 @@ def _stale_message(session, label: Label, base_version: int) -> str:
 
 def history(workspace: Workspace, actor: Actor, label_id: int) -> list[dict[str, Any]]:
     """Who changed what and when, newest first (values masked for viewers)."""
-    require(actor, "read")
+    actor = require(workspace, actor, "read")
     with workspace.session() as session:
         events = session.exec(select(LabelEvent).where(LabelEvent.label_id == label_id)
                               .order_by(LabelEvent.id.desc())).all()

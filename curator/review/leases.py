@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 
-from curator.review.users import Actor, require
+from curator.access import Actor, require
 from curator.store.models import ReviewLease, utcnow
 from curator.workspace import Workspace
 
@@ -33,7 +33,7 @@ def _aware(moment: datetime) -> datetime:
 
 def claim(workspace: Workspace, actor: Actor, label_id: int, minutes: int | None = None) -> datetime:
     """Take (or renew) the lease on a label; returns when it ends. Raises LeaseHeld."""
-    require(actor, "edit")
+    actor = require(workspace, actor, "edit")
     minutes = minutes or workspace.config.review.lease_minutes
     now = utcnow()
     until = now + timedelta(minutes=minutes)
@@ -65,6 +65,8 @@ def claim(workspace: Workspace, actor: Actor, label_id: int, minutes: int | None
 
 
 def release(workspace: Workspace, actor: Actor, label_id: int) -> None:
+    """Give up one's own lease (the user is read from the store: a made-up actor cannot)."""
+    actor = require(workspace, actor, "edit")
     with workspace.session() as session:
         session.execute(delete(ReviewLease).where(ReviewLease.label_id == label_id,
                                                   ReviewLease.user_name == actor.name))

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 
 from curator.review.leases import LeaseHeld, claim, release
-from curator.review.users import Actor, require
+from curator.access import Actor, require
 from curator.store.models import Document, Label, LabelStatus, ReviewLease, utcnow
 from curator.workspace import Workspace
 
@@ -90,7 +90,7 @@ def _matches(fields: dict[str, Any], filters: QueueFilter) -> list[str] | None:
 def iter_queue(workspace: Workspace, actor: Actor, filters: QueueFilter = QueueFilter(),
                batch: int = 50) -> Iterator[QueueItem]:
     """Queue items in order, read a page at a time (the queue may hold tens of thousands)."""
-    require(actor, "read")
+    actor = require(workspace, actor, "read")
     offset = 0
     while True:
         with workspace.session() as session:
@@ -115,7 +115,7 @@ def review_queue(workspace: Workspace, actor: Actor, filters: QueueFilter = Queu
 
 
 def queue_size(workspace: Workspace, actor: Actor, filters: QueueFilter = QueueFilter()) -> int:
-    require(actor, "read")
+    actor = require(workspace, actor, "read")
     with workspace.session() as session:
         query = _scoped(select(func.count()).select_from(Label)
                         .join(Document, Document.sha256 == Label.document_sha256), filters)
@@ -130,7 +130,7 @@ def next_document(workspace: Workspace, actor: Actor, filters: QueueFilter = Que
     even when a draft left a document in the queue). Two reviewers asking at once get two
     different documents: the lease decides.
     """
-    require(actor, "edit")
+    actor = require(workspace, actor, "edit")
     for item in iter_queue(workspace, actor, filters, batch=20):
         if item.label_id in skip:
             continue

@@ -1,62 +1,47 @@
-"""Users, roles and what each role may do.
+"""Users of a workspace: adding, disabling, demoting and logging in.
 
-Permissions are checked here, in the domain functions every caller goes through, so a script
-that skips the UI is refused exactly like a button would be.
+Only an admin manages users, and the admin is read from the store like any actor
+(:func:`curator.access.require`). Log-ins are rate-limited per user name and per address in
+the store itself, so every server process of a team workspace counts the same failures.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, or_
 from sqlmodel import select
 
-from curator.store.models import Role, User
+from curator.access import PERMISSIONS, ROLES, Actor, PermissionDenied, require
+from curator.store.models import LoginFailure, User, utcnow
 from curator.workspace import Workspace
 
-ROLES = (Role.ADMIN, Role.AUTHOR, Role.REVIEWER, Role.VIEWER)
-PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.VIEWER: frozenset({"read"}),
-    Role.REVIEWER: frozenset({"read", "edit", "approve"}),
-    Role.AUTHOR: frozenset({"read", "edit", "approve", "export", "finetune"}),
-    Role.ADMIN: frozenset({"read", "edit", "approve", "export", "finetune", "manage_users"}),
-}
+__all__ = ["ROLES", "PERMISSIONS", "Actor", "PermissionDenied", "LoginFailed", "LoginThrottled", "add_user",
+           "authenticate", "current_user", "disable_user", "list_users"]
+
 _hasher = PasswordHasher()
-
-
-class PermissionDenied(PermissionError):
-    """The user's role does not allow the action."""
+# At most this many failed log-ins per user name (and, more loosely, per address) in the window.
+MAX_FAILURES_PER_NAME = 5
+MAX_FAILURES_PER_ADDRESS = 20
+FAILURE_WINDOW = timedelta(minutes=15)
 
 
 class LoginFailed(ValueError):
     """Unknown user, wrong password or a disabled account (one message for all: no hints)."""
 
 
-@dataclass(frozen=True)
-class Actor:
-    """The logged-in person as the domain sees them: a name and a role, nothing secret."""
-
-    name: str
-    role: str
-
-    def can(self, action: str) -> bool:
-        return action in PERMISSIONS.get(self.role, frozenset())
+class LoginThrottled(LoginFailed):
+    """Too many failed log-ins for this name or address: wait before trying again."""
 
 
-def require(actor: Actor, action: str) -> None:
-    if not actor.can(action):
-        raise PermissionDenied(f"{actor.name} ({actor.role}) may not {action.replace('_', ' ')}")
+def add_user(workspace: Workspace, name: str, role: str, password: str, *, by: Actor | str) -> Actor:
+    """Create a user, or change an existing one's role and password (admins only).
 
-
-def add_user(workspace: Workspace, name: str, role: str, password: str, *, by: Actor | None = None) -> Actor:
-    """Create a user, or change an existing one's role and password.
-
-    ``by`` is checked when given (the UI passes the admin); the CLI runs as the workspace's
-    owner, who already holds the files.
+    >>> add_user(workspace, "rita", "reviewer", secret, by="admin")
     """
-    if by is not None:
-        require(by, "manage_users")
+    require(workspace, by, "manage_users")
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     name = name.strip()
@@ -73,20 +58,57 @@ def add_user(workspace: Workspace, name: str, role: str, password: str, *, by: A
     return Actor(name, role)
 
 
-def authenticate(workspace: Workspace, name: str, password: str) -> Actor:
+def _throttled(session, name: str, address: str | None) -> bool:
+    since = utcnow() - FAILURE_WINDOW
+    by_name = session.exec(select(func.count()).select_from(LoginFailure)
+                           .where(LoginFailure.user_name == name, LoginFailure.at >= since)).one()
+    if by_name >= MAX_FAILURES_PER_NAME:
+        return True
+    if address:
+        by_address = session.exec(select(func.count()).select_from(LoginFailure)
+                                  .where(LoginFailure.address == address, LoginFailure.at >= since)).one()
+        return by_address >= MAX_FAILURES_PER_ADDRESS
+    return False
+
+
+def authenticate(workspace: Workspace, name: str, password: str, *, address: str | None = None) -> Actor:
+    """The user, if the password is right and the account enabled; :class:`LoginFailed` otherwise.
+
+    After 5 failures for a name (or 20 from one address) in 15 minutes even the right password
+    is refused until the window has passed: guessing stays slow whatever the attacker does.
+    """
+    name = name.strip()
     with workspace.session() as session:
-        user = session.exec(select(User).where(User.name == name.strip())).first()
-        if user is None or not user.active:
+        if _throttled(session, name, address):
+            # Counted too: whoever keeps guessing from an address stays throttled there.
+            session.add(LoginFailure(user_name=name[:128], address=(address or "")[:64]))
+            session.commit()
+            raise LoginThrottled("too many failed log-ins: try again in 15 minutes")
+        user = session.exec(select(User).where(User.name == name)).first()
+        ok = user is not None and user.active and bool(user.password_hash)
+        if ok:
+            try:
+                _hasher.verify(user.password_hash, password)
+            except (VerificationError, InvalidHashError):
+                ok = False
+        if not ok:
+            session.add(LoginFailure(user_name=name[:128], address=(address or "")[:64]))
+            session.commit()
             raise LoginFailed("unknown user or wrong password")
-        try:
-            _hasher.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            raise LoginFailed("unknown user or wrong password") from None
+        session.exec(delete(LoginFailure).where(LoginFailure.user_name == name))
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
             session.add(user)
-            session.commit()
+        session.commit()
         return Actor(user.name, user.role)
+
+
+def current_user(workspace: Workspace, who: Actor | str) -> Actor | None:
+    """The user as stored now (None when unknown or disabled): the UI asks on every run."""
+    try:
+        return require(workspace, who, "read")
+    except PermissionDenied:
+        return None
 
 
 def list_users(workspace: Workspace) -> list[dict[str, object]]:
@@ -95,13 +117,20 @@ def list_users(workspace: Workspace) -> list[dict[str, object]]:
                 for u in session.exec(select(User).order_by(User.name))]
 
 
-def disable_user(workspace: Workspace, name: str, *, by: Actor | None = None) -> None:
-    if by is not None:
-        require(by, "manage_users")
+def disable_user(workspace: Workspace, name: str, *, by: Actor | str) -> None:
+    """Disable a user (admins only); their open sessions lose every right at their next action."""
+    require(workspace, by, "manage_users")
     with workspace.session() as session:
         user = session.exec(select(User).where(User.name == name)).first()
         if user is None:
             raise ValueError(f"no user {name!r}")
         user.active = False
         session.add(user)
+        session.commit()
+
+
+def forget_failures(workspace: Workspace, older_than: timedelta = FAILURE_WINDOW) -> None:
+    """Drop failed log-ins past the window (kept only to count recent ones)."""
+    with workspace.session() as session:
+        session.exec(delete(LoginFailure).where(or_(LoginFailure.at < utcnow() - older_than)))
         session.commit()

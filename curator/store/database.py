@@ -7,6 +7,7 @@ scripts, so a workspace created by an older Curator is upgraded in place, never 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -47,9 +48,24 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _private_sqlite_file(database: str | None) -> None:
+    """Create the SQLite file (and its WAL companions) readable by the owner only: it holds
+    labels, ERP rows and password hashes."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.parent.is_dir():
+        for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if candidate == path and not path.exists():
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+            if candidate.exists() and candidate.stat().st_mode & 0o077 and os.access(candidate, os.W_OK):
+                os.chmod(candidate, 0o600)
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        _private_sqlite_file(parsed.database)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -334,6 +334,17 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 
+class LoginFailure(SQLModel, table=True):
+    """A failed log-in, kept for the rate-limit window: counted per user name and per address."""
+
+    __tablename__ = "login_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_name: str = Field(max_length=128, index=True)
+    address: str = Field(default="", max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
 class ReviewLease(SQLModel, table=True):
     """Who is working on a label, until when: two reviewers never edit the same document.
 

@@ -28,10 +28,12 @@ from curator.erp.paths import gaps as schema_gaps
 from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine
 from curator.schemas import builtin_schema
-from curator.store.models import Label, LabelEvent, LabelStatus, Page, TeacherCall, event_value, utcnow
+from curator.store.models import Label, LabelEvent, LabelStatus, Page, TeacherCall, utcnow
 from curator.teach.base import UNKNOWN_PRICE, Price, Teacher, TeacherAnswer, TeacherError, ask_with_retries
 from curator.teach.prompt import CONFIDENCE_KEY, PROMPT_VERSION, instruction, requested_schema
 from curator.workspace import Workspace
+from curator.access import Actor, require
+from curator.sensitive import audit_value
 
 STAGE = "teach"
 TEACHER_CONFIDENCE = 0.7
@@ -104,6 +106,7 @@ def annotate(
     workspace: Workspace,
     teacher: Teacher,
     *,
+    actor: Actor | str,
     schema_name: str,
     mode: str = "gaps",
     concurrency: int = 4,
@@ -114,6 +117,12 @@ def annotate(
     backoff_seconds: float = 0.5,
     progress: ProgressHook | None = None,
 ) -> AnnotateReport:
+    """Ask the teacher for the gaps (or to verify every field) of the schema's labels (authors:
+    it spends money). Answers are stored as they arrive, so a re-run never pays twice.
+
+    >>> annotate(workspace, open_teacher("bedrock:us.amazon.nova-premier-v1:0"), actor="ana", schema_name="w2")
+    """
+    require(workspace, actor, "annotate")
     if mode not in ("gaps", "verify"):
         raise ValueError("mode must be gaps or verify")
     started = time.perf_counter()
@@ -296,7 +305,7 @@ def _merge(workspace, task: TeacherTask, answer: dict[str, Any], model: str, mod
             label.updated_at = utcnow()
             session.add(label)
             for path, old, new, source, reason in events:
-                session.add(LabelEvent(label_id=label.id, field=path, old=event_value(old), new=event_value(new), source=source,
+                session.add(LabelEvent(label_id=label.id, field=path, old=audit_value(path, old, schema), new=audit_value(path, new, schema), source=source,
                                        agent=model, reason=reason))
             session.commit()
 

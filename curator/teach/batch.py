@@ -38,6 +38,7 @@ from curator.teach.base import UNKNOWN_PRICE, Price, TeacherError
 from curator.teach.bedrock import SYSTEM, answer_from_response, tool_config
 from curator.teach.prompt import instruction, page_bytes, requested_schema
 from curator.workspace import Workspace
+from curator.access import Actor, require
 
 BATCH_DISCOUNT = 0.5
 FINISHED = {"Completed", "PartiallyCompleted"}
@@ -92,6 +93,7 @@ def run_batch(
     workspace: Workspace,
     batch: BedrockBatch,
     *,
+    actor: Actor | str,
     schema_name: str,
     mode: str = "gaps",
     price: Price | None = None,
@@ -101,6 +103,7 @@ def run_batch(
     progress: ProgressHook | None = None,
 ) -> AnnotateReport:
     """Collect finished jobs, submit what is unanswered, and (``wait``) poll until all are collected."""
+    require(workspace, actor, "annotate")
     if mode not in ("gaps", "verify"):
         raise ValueError("mode must be gaps or verify")
     started = time.perf_counter()
