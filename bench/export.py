@@ -35,7 +35,7 @@ def build(root: Path, n: int) -> None:
     from PIL import Image
     from sqlalchemy import insert
 
-    from curator.erp.accuracy import flatten
+    from curator.labels.compare import flatten
     from curator.samples import invoices as inv
     from curator.store.models import Document, Label, Page, SplitAssignment
     from curator.workspace import init_workspace

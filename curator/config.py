@@ -73,6 +73,14 @@ class TriageConfig(_Section):
     # The ERP is the system of record and its values were checked against the document text.
     trusted_alone: list[Literal["erp", "rule", "teacher", "human"]] = Field(
         default_factory=lambda: ["erp", "rule", "human"])
+    # An agreement rule that may decide "absent": the ERP cell is empty and the teacher answers
+    # null. Off by default: only a person or a mapping that declares the ERP authoritative
+    # (empty = "absent") decides that a field is not on the document.
+    absent_when_erp_and_teacher_agree: bool = False
+    # Which fields a dataset of each schema holds (generic leaf paths, e.g. "line_items[].amount");
+    # a label is complete -- and can be auto-accepted and exported -- when every one of them is
+    # decided. Unset: every field of the schema. `curator fields suggest --save` writes it.
+    fields: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class TeacherConfig(_Section):

@@ -16,6 +16,7 @@ from typing import Any
 from connectors.documents import open_document_source
 from curator.catalog import document_counts
 from curator.config import save_config
+from curator.curate import fieldsets
 from curator.curate.export import export_dataset
 from curator.curate.splits import assign_splits
 from curator.curate.triage import triage
@@ -44,6 +45,7 @@ class DemoReport:
     bootstrap: dict[str, dict[str, Any]] = field(default_factory=dict)
     teacher: dict[str, Any] = field(default_factory=dict)
     triage: dict[str, Any] = field(default_factory=dict)
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     review: dict[str, Any] = field(default_factory=dict)
     splits: dict[str, Any] = field(default_factory=dict)
     exports: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -59,6 +61,7 @@ class DemoReport:
             "bootstrap": self.bootstrap,
             "teacher": self.teacher,
             "triage": self.triage,
+            "fields": self.fields,
             "review": self.review,
             "splits": self.splits,
             "exports": self.exports,
@@ -112,6 +115,13 @@ def run_demo(
             report.bootstrap[kind] = summary
             report.problems += result.problems
         report.teacher = _teach(workspace, teacher, teacher_budget_usd, new_progress)
+        # The datasets hold the fields the labels decide: a field nobody knows yet is left out
+        # (and named, with how to fill it), never written as "not on the document".
+        for _, _, _, schema_name in CORPORA:
+            suggestion = fieldsets.suggest(workspace, schema_name)
+            fieldsets.save(workspace, schema_name, suggestion.fields)
+            report.fields[schema_name] = {**suggestion.to_dict(),
+                                          "how_to_fill": fieldsets.how_to_fill(suggestion.left_out, schema_name)}
         report.triage = triage(workspace, actor=LOCAL_ADMIN).to_dict()
         report.splits = assign_splits(workspace, actor=LOCAL_ADMIN, group_by=GROUP_BY, seed=seed).to_dict()
         for kind, _, _, schema_name in CORPORA:
@@ -127,6 +137,7 @@ def run_demo(
                 report.exports[f"{fmt}/{schema_name}"] = {
                     "folder": result.folder, "counts": result.counts, "valid": not result.validation["errors"],
                     "errors": result.validation["errors"][:5], "warnings": len(result.validation["warnings"]),
+                    "left_out": len(result.fields.get("left_out", [])),
                 }
                 report.problems += len(result.validation["errors"])
         report.counts = document_counts(workspace)

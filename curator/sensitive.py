@@ -42,7 +42,7 @@ def _leaf_name(path: str) -> str:
 def is_sensitive(path: str, schema: Mapping[str, Any] | None = None) -> bool:
     """Whether the field at ``path`` (``employee.ssn``, ``lines[2].iban``) holds a sensitive value."""
     if schema is not None:
-        from curator.erp.paths import schema_at
+        from curator.labels.paths import schema_at
 
         try:
             node = schema_at(schema, path)

@@ -6,17 +6,25 @@ would become a link. Terminals interpret control characters: a file name holding
 sequence could rewrite what a user sees. Every value from outside goes through one of
 these before it is shown.
 
->>> plain("![b](http://host/x.png)")
-'\\\\!\\\\[b\\\\]\\\\(http\\\\:\\\\/\\\\/host\\\\/x\\\\.png\\\\)'
+>>> plain("po_number") == "po_number" and plain("![b](x)") != "![b](x)"
+True
 """
 
 from __future__ import annotations
 
-import string
+import re
 
-# CommonMark lets any ASCII punctuation be escaped with a backslash; escaped, none of it can
-# start a link, an image, emphasis, HTML, a directive (":red[...]") or LaTeX ("$...$").
-_MARKDOWN = str.maketrans({ch: "\\" + ch for ch in string.punctuation})
+# CommonMark lets any ASCII punctuation be escaped with a backslash. These can start markup
+# anywhere (links, images, emphasis, HTML, entities, code, LaTeX, tables, strikethrough):
+_ALWAYS = set("\\`*{}[]<>()#!|~$&")
+# These only at the start of a line (lists, block quotes, headings made with = or -).
+_LEADING = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
+# Emoji shortcodes (":smile:"), Streamlit directives (":red[...]", ":material/x:") and the
+# URLs GitHub-flavoured Markdown turns into links by itself ("http://...", "www.").
+_SHORTCODE = re.compile(r":(?=[A-Za-z0-9_+/-]+:)|:(?=//)")
+_WWW = re.compile(r"(?i)\b(www)\.")
+# An underscore makes emphasis only at a word's edge: "po_number" stays as it is.
+_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
 def printable(text: str, limit: int | None = None) -> str:
@@ -37,8 +45,15 @@ def printable(text: str, limit: int | None = None) -> str:
 
 def plain(text: object) -> str:
     """``text`` for any Streamlit element that renders Markdown: shown exactly, never as markup.
-    Line breaks become spaces (labels are one line) and control characters are escaped."""
-    return printable(str(text).replace("\r\n", " ").replace("\n", " ")).translate(_MARKDOWN)
+    Line breaks become spaces (labels are one line) and control characters are escaped. Only
+    what could start markup is backslash-escaped, so labels stay readable (``po_number``) to
+    screen readers too."""
+    line = printable(str(text).replace("\r\n", " ").replace("\n", " "))
+    line = "".join("\\" + ch if ch in _ALWAYS else ch for ch in line)
+    line = _SHORTCODE.sub(r"\\:", line)
+    line = _WWW.sub(r"\1\\.", line)
+    line = _EDGE_UNDERSCORE.sub(lambda m: "\\" + m.group(0), line)
+    return _LEADING.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], line)
 
 
 def for_terminal(text: object) -> str:

@@ -24,6 +24,7 @@ class Sample:
     answer: str  # the target: normalised JSON text, or the class name for classification
     document_class: str | None = None
     text: str = ""  # the document's text layer, for prompts that include it
+    file_name: str = ""  # the document's file name, for samples.jsonl
 
 
 @dataclass
@@ -54,6 +55,7 @@ class Manifest:
     s3_prefix: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=dict)  # the field set and per-field counts
 
     def add_file(self, folder: Path, relative: str) -> None:
         digest = hashlib.sha256()
@@ -66,7 +68,7 @@ class Manifest:
     def to_dict(self) -> dict[str, Any]:
         return {"format": self.format, "task": self.task, "schema": self.schema, "counts": dict(sorted(self.counts.items())),
                 "files": dict(sorted(self.files.items())), "s3_prefix": self.s3_prefix,
-                "settings": self.settings, "warnings": self.warnings}
+                "settings": self.settings, "warnings": self.warnings, "fields": self.fields}
 
     def to_json(self) -> str:
         # No timestamps: the same workspace and seed give a byte-identical manifest.

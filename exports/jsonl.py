@@ -4,6 +4,7 @@ a manifest with the sha256 of every file."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -13,6 +14,7 @@ from exports.images import export_page, tile_vertically
 from exports.prompts import classification_prompt, extraction_prompt, neutralise, system_prompt
 
 SPLIT_FILES = {"train": "train.jsonl", "validation": "validation.jsonl", "test": "test.jsonl"}
+SAMPLES_FILE = "samples.jsonl"  # {"split", "line", "document", "file"} for every line written
 # Characters that str.splitlines() and many JSONL readers take for line breaks. JSON allows
 # them raw inside strings; written escaped they mean the same and cannot split a record.
 _LINE_BREAKERS = {ch: f"\\u{ord(ch):04x}" for ch in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
@@ -75,6 +77,8 @@ class JsonlWriter:
                             settings=self.settings())
         handles: dict[str, TextIO] = {}
         images_written: set[str] = set()
+        # Which document each line teaches, so every answer can be traced back (and checked).
+        index = open(folder / SAMPLES_FILE, "w", encoding="utf-8", newline="\n")
         try:
             for sample in samples:
                 pages = list(sample.pages)
@@ -84,8 +88,7 @@ class JsonlWriter:
                     manifest.warnings.append(
                         f"{sample.document[:12]}: {len(pages)} pages, only the first {self.max_images} exported")
                     pages = pages[: self.max_images]
-                sample = Sample(sample.document, sample.split, tuple(pages), sample.answer, sample.document_class,
-                                sample.text)
+                sample = replace(sample, pages=tuple(pages))
                 for group in self.page_groups(sample):
                     relative = self.images_for(sample, group, folder)
                     images_written.update(relative)
@@ -96,11 +99,15 @@ class JsonlWriter:
                     for record in self.records(sample, relative, destination):
                         handle.write(jsonl_line(record))
                         manifest.counts[sample.split] = manifest.counts.get(sample.split, 0) + 1
+                        index.write(jsonl_line({"split": sample.split, "line": manifest.counts[sample.split],
+                                                "document": sample.document, "file": sample.file_name}))
         finally:
+            index.close()
             for handle in handles.values():
                 handle.close()
         for split in sorted(handles):
             manifest.add_file(folder, SPLIT_FILES[split])
+        manifest.add_file(folder, SAMPLES_FILE)
         for relative in sorted(images_written):
             manifest.add_file(folder, relative)
         (folder / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
@@ -110,4 +117,4 @@ class JsonlWriter:
         return [export_page(sample.pages[i], folder, self.max_pixels, self.image_cache) for i in group]
 
 
-__all__ = ["JsonlWriter", "SPLIT_FILES", "tile_vertically"]
+__all__ = ["JsonlWriter", "SAMPLES_FILE", "SPLIT_FILES", "tile_vertically"]

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from connectors.documents import FolderSource
 from curator.cli import app
+from curator.curate import fieldsets
 from curator.curate.export import export_dataset
 from curator.curate.splits import assign_splits, split_of
 from curator.curate.triage import triage
@@ -25,6 +26,7 @@ from curator.erp.bootstrap import bootstrap
 from curator.erp.mapping import load_mapping
 from curator.ingest.documents import ingest_documents
 from curator.samples.noise import save_scan, scanned_pages
+from curator.labels.fieldset import field_state, generic, project_schema
 from curator.schemas import builtin_schema
 from curator.store.models import Label, LabelEvent, SplitAssignment
 from curator.workspace import Workspace, init_workspace, open_workspace
@@ -39,6 +41,8 @@ def _prepare(ws: Workspace, corpora: dict[str, Path]) -> None:
     for kind, cls, mapping in (("invoices", "invoice", "invoice-sap"), ("w2", "w2", "w2-payroll")):
         ingest_documents(ws, FolderSource(corpora[kind] / "documents"), document_class=cls, actor="admin")
         bootstrap(ws, load_mapping(mapping), erp_dir=corpora[kind] / "erp", actor="admin")
+        # The datasets hold the fields the labels decide (as the demo does).
+        fieldsets.save(ws, cls, fieldsets.suggest(ws, cls).fields)
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +64,13 @@ def test_triage_accepts_clean_labels_and_explains_the_rest(ws):
         events = list(session.exec(select(LabelEvent).where(LabelEvent.field == "(status)")))
     assert {label.status for label in labels} <= {"auto_accepted", "needs_review"}
     for label in labels:
-        suspect = any(e.get("suspect") for e in json.loads(label.fields).values())
-        assert (label.status == "needs_review") == (suspect or bool(json.loads(label.problems)))
+        fields = json.loads(label.fields)
+        field_set = ws.config.triage.fields[label.schema_name]
+        suspect = any(e.get("suspect") for path, e in fields.items() if generic(path) in field_set)
+        unknown = any(field_state(fields, leaf) == "unknown" for leaf in field_set)
+        assert (label.status == "needs_review") == (suspect or unknown or bool(json.loads(label.problems)))
+        if label.status == "auto_accepted":  # complete: every field of the set decided
+            assert not unknown
     assert len(events) == len(labels)
     assert all(e.reason for e in events) and all(e.agent == "triage:agreement-v1" for e in events)
     # ERP-only labels: the default policy trusts the ERP alone, so it decides like erp-v1 did.
@@ -162,7 +171,9 @@ def test_export_formats_read_back_and_validate(ws, tmp_path, fmt):
             if fmt == "bedrock-llama32":
                 assert len(uris) == 1
         target_json = json.loads(answer)
-        assert list(target_json) == sorted(schema["properties"])  # every key, sorted
+        # every key of the field set, sorted; no key the labels leave unknown
+        projected = project_schema(schema, manifest["fields"]["fields"])
+        assert list(target_json) == sorted(projected["properties"]) and "line_items" not in target_json
         assert answer == json.dumps(target_json, sort_keys=True, ensure_ascii=False)
     with ws.session() as session:
         accepted = session.exec(select(Label).where(Label.schema_name == "invoice",

@@ -6,7 +6,7 @@ import jsonschema
 import pytest
 
 from curator.erp.mapping import MappingError, apply_mapping, load_mapping, parse_mapping
-from curator.erp.paths import build_target, gaps
+from curator.labels.paths import build_target, gaps
 from curator.schemas import builtin_schema
 
 RBKP = {"BUKRS": "1000", "BELNR": "5105600001", "GJAHR": "2019", "XBLNR": "RE-2019-00042", "LIFNR": "0000100001",

@@ -20,7 +20,7 @@ from curator.catalog import quarantined
 from curator.cli import app
 from curator.erp.bootstrap import bootstrap
 from curator.erp.mapping import load_mapping
-from curator.erp.paths import build_target
+from curator.labels.paths import build_target
 from curator.ingest.documents import ingest_documents
 from curator.schemas import builtin_schema
 from curator.store.models import Label, TeacherCall

@@ -13,7 +13,7 @@ from PIL import Image
 
 from app.state import actor, go, workspace
 from app.views.queue import current_filter
-from curator.erp.paths import schema_at
+from curator.labels.paths import schema_at
 from curator.review.editing import (LabelView, ReviewRefused, StaleVersion, history, open_label, save_label)
 from curator.review.leases import LeaseHeld, release
 from curator.review.queue import next_document

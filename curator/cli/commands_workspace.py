@@ -129,6 +129,16 @@ def demo(
             f"    against the corpus truth: {accuracy['correct']} field values right, {accuracy['wrong']} wrong "
             f"({accuracy['flagged_wrong']} of those flagged suspect)"
         )
+    for schema_name, chosen in report.fields.items():
+        total = len(chosen["fields"]) + len(chosen["left_out"])
+        console.print(f"  dataset fields {schema_name}: {len(chosen['fields'])} of {total} fields are decided on the "
+                      f"labels and go into the datasets", highlight=False)
+        if chosen["left_out"]:
+            shown = "; ".join(f"{leaf} ({why})" for leaf, why in list(chosen["left_out"].items())[:6])
+            more = len(chosen["left_out"]) - 6
+            console.print(f"    left out, unknown (never written as null): {shown}"
+                          + (f"; and {more} more" if more > 0 else ""), highlight=False)
+            console.print(f"    {chosen['how_to_fill']}", highlight=False)
     triaged = report.triage
     console.print(f"  triage: {triaged['auto_accepted']} labels auto-accepted, {triaged['needs_review']} need review")
     split_counts = {cls: "/".join(str(c[s]) for s in ("train", "validation", "test"))
@@ -137,7 +147,8 @@ def demo(
     for name, export in report.exports.items():
         state = "valid" if export["valid"] else f"INVALID: {'; '.join(export['errors'])}"
         console.print(f"  export {name}: {export['counts']} -> {export['folder']} ({state}, "
-                      f"{export['warnings']} warnings)")
+                      f"{export['warnings']} warnings" + (f", {export['left_out']} documents left out: a field of the set "
+                                                           "unknown" if export.get("left_out") else "") + ")")
     console.print(
         f"  workspace: {report.workspace} — {counts['documents']} documents, {counts['pages']} pages, "
         f"by class {counts['by_class']}, {counts['quarantined']} in quarantine"

@@ -19,7 +19,9 @@ from sqlmodel import select
 from connectors.documents.s3 import parse_s3_uri
 from curator.access import Actor, require
 from curator.curate.destination import check_destination, discard_staging, new_staging, swap_in
-from curator.curate.samples import classification_samples, extraction_samples
+from curator.curate.samples import FieldReport, classification_samples, extraction_samples
+from curator.curate.fieldsets import field_set_for
+from curator.labels.fieldset import check_fields, project_schema
 from curator.curate.upload import upload_folder
 from curator.names import slug
 from curator.curate.validate import ValidationReport, validate_export
@@ -46,6 +48,7 @@ class ExportResult:
     uploaded: list[str] = field(default_factory=list)
     validation: dict[str, Any] = field(default_factory=dict)
     kept_previous: str | None = None  # an invalid export did not replace the good one here
+    fields: dict[str, Any] = field(default_factory=dict)  # the field set, per-field counts, samples left out
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -76,6 +79,7 @@ def export_dataset(
     max_pixels: int | None = None,
     upload: bool | None = None,
     s3_client: Any | None = None,
+    fields: list[str] | None = None,
 ) -> ExportResult:
     """Write the approved and auto-accepted documents as a provider's dataset (authors and admins).
 
@@ -99,7 +103,12 @@ def export_dataset(
     previous = check_destination(workspace.root, folder, fmt=fmt, task=task,
                                  schema=schema_name if task == "extraction" else None)
     schema = builtin_schema(schema_name) if task == "extraction" else None
-    options: dict[str, Any] = {"task": task, "schema": schema, "include_text": include_text,
+    report = None
+    if schema is not None:
+        field_set = check_fields(schema, fields) if fields else field_set_for(workspace, schema_name, schema)
+        report = FieldReport(field_set)
+    options: dict[str, Any] = {"task": task, "schema": project_schema(schema, field_set) if schema else None,
+                               "include_text": include_text,
                                "image_cache": workspace.blobs.root / "derived",
                                "schema_name": schema_name if task == "extraction" else None}
     if task == "classification":
@@ -112,26 +121,30 @@ def export_dataset(
     if fmt == "bedrock-llama32":
         options["pages"] = llama_pages
     writer = get_writer(fmt, **options)
-    samples = extraction_samples(workspace, schema_name, schema) if task == "extraction" \
+    samples = extraction_samples(workspace, schema_name, schema, field_set, report) if task == "extraction" \
         else classification_samples(workspace)
 
     staging = new_staging(folder)
     try:
         manifest = writer.write(samples, Destination(folder=staging, s3_prefix=s3_prefix))
         if not sum(manifest.counts.values()):
-            raise ExportRefused(_nothing_to_write(workspace, task, schema_name))
+            raise ExportRefused(_nothing_to_write(workspace, task, schema_name, report))
+        if report is not None:  # known once the writer has streamed every sample
+            manifest.fields = report.to_dict()
+            (staging / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
         statuses = labels_by_status(workspace, schema_name) if schema_name else {}
-        report: ValidationReport = validate_export(staging, TARGET_OF_FORMAT[fmt], schema=schema,
-                                                   labels_by_status=statuses)
-        if report.errors and previous is not None:
+        validation: ValidationReport = validate_export(staging, TARGET_OF_FORMAT[fmt], schema=options["schema"],
+                                                       labels_by_status=statuses)
+        if validation.errors and previous is not None:
             # Never replace a good dataset with one the provider would refuse.
             return ExportResult(export_id=None, format=fmt, task=task, folder="", s3_prefix=s3_prefix,
                                 fingerprint=manifest.fingerprint, counts=manifest.counts, files=[],
-                                validation=report.to_dict(), kept_previous=str(folder))
+                                validation=validation.to_dict(), kept_previous=str(folder),
+                                fields=manifest.fields)
         swap_in(staging, folder, previous)
     finally:
         discard_staging(staging)
-    report.folder = str(folder)
+    validation.folder = str(folder)
     files = sorted(manifest.files) + ["manifest.json"]
     uploaded = upload_folder(folder, s3_prefix, files, client=s3_client) if upload and s3_prefix else []
     with workspace.session() as session:
@@ -143,10 +156,10 @@ def export_dataset(
         export_id = record.id
     return ExportResult(export_id=export_id, format=fmt, task=task, folder=str(folder), s3_prefix=s3_prefix,
                         fingerprint=manifest.fingerprint, counts=manifest.counts, files=files, uploaded=uploaded,
-                        validation=report.to_dict())
+                        validation=validation.to_dict(), fields=manifest.fields)
 
 
-def _nothing_to_write(workspace: Workspace, task: str, schema_name: str | None) -> str:
+def _nothing_to_write(workspace: Workspace, task: str, schema_name: str | None, report: FieldReport | None) -> str:
     if task == "classification":
         return "nothing to export: no document has a class and a split yet (run curator split)"
     statuses = labels_by_status(workspace, schema_name)
@@ -154,6 +167,10 @@ def _nothing_to_write(workspace: Workspace, task: str, schema_name: str | None) 
     if not ready:
         return (f"nothing to export: no approved or auto-accepted {schema_name} labels "
                 f"(labels by status: {statuses or 'none'}); run curator triage or review them")
+    if report is not None and report.left_out:
+        return (f"nothing to export: all {len(report.left_out)} approved {schema_name} documents with a split have "
+                f"unknown fields of the field set (first: {report.left_out[0]['reason']}); fill them (curator "
+                "annotate, review) or choose the fields (curator fields suggest --schema ... --save, or --fields)")
     return f"nothing to export: the {ready} approved {schema_name} documents have no split yet (run curator split)"
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 from sqlmodel import col, select
 
-from curator.erp.paths import build_target
+from curator.labels.fieldset import field_state, project_answer
+from curator.labels.paths import leaf_paths
 from curator.store.models import Document, Label, LabelStatus, Page, SplitAssignment
 from curator.workspace import Workspace
 from exports.base import Sample
@@ -17,11 +20,39 @@ EXPORTABLE = (LabelStatus.APPROVED, LabelStatus.AUTO_ACCEPTED)
 SPLIT_ORDER = {"train": 0, "validation": 1, "test": 2}
 
 
-def normalised_answer(fields_json: str, schema: dict) -> str:
-    """Every schema key present (null where unknown), keys sorted, numbers as JSON numbers,
-    dates as ISO text: the one form the model learns to write."""
-    values = {path: entry["value"] for path, entry in json.loads(fields_json).items()}
-    return json.dumps(build_target(schema, values), sort_keys=True, ensure_ascii=False)
+@dataclass
+class FieldReport:
+    """Per field of the set: in how many written samples it holds a value or is absent; and
+    the samples left out because a field of the set was unknown on their label."""
+
+    fields: list[str]
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    left_out: list[dict[str, Any]] = field(default_factory=list)
+
+    def count(self, label_fields: dict[str, dict[str, Any]]) -> None:
+        for leaf in self.fields:
+            state = field_state(label_fields, leaf)
+            self.counts.setdefault(leaf, {"value": 0, "absent": 0, "unknown_left_out": 0})[state] += 1
+
+    def leave_out(self, document: str, file_name: str, split: str, unknown: list[str]) -> None:
+        for leaf in unknown:
+            self.counts.setdefault(leaf, {"value": 0, "absent": 0, "unknown_left_out": 0})["unknown_left_out"] += 1
+        self.left_out.append({"document": document, "file": file_name, "split": split,
+                              "reason": "unknown: " + ", ".join(unknown)})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fields": self.fields, "counts": {leaf: self.counts.get(leaf, {"value": 0, "absent": 0,
+                                                                                "unknown_left_out": 0})
+                                                  for leaf in self.fields},
+                "left_out": self.left_out}
+
+
+def normalised_answer(fields_json: str, schema: dict, field_set: list[str] | None = None) -> str | None:
+    """The answer over the field set (every key of it present, ``null``/``[]`` only where the
+    field is decided absent), keys sorted, numbers as JSON numbers, dates as ISO text: the one
+    form the model learns to write. None when a field of the set is unknown on this label."""
+    answer, _unknown = project_answer(schema, field_set or leaf_paths(schema), json.loads(fields_json))
+    return None if answer is None else json.dumps(answer, sort_keys=True, ensure_ascii=False)
 
 
 def _pages(session, sha: str, blob_root: Path) -> tuple[tuple[Path, ...], str]:
@@ -31,17 +62,34 @@ def _pages(session, sha: str, blob_root: Path) -> tuple[tuple[Path, ...], str]:
     return tuple(blob_root / key for key, _, _ in rows), text
 
 
-def extraction_samples(workspace: Workspace, schema_name: str, schema: dict) -> Iterator[Sample]:
-    query = (select(Label.document_sha256, Label.fields, SplitAssignment.split, Document.document_class)
+def extraction_samples(workspace: Workspace, schema_name: str, schema: dict, field_set: list[str] | None = None,
+                       report: FieldReport | None = None) -> Iterator[Sample]:
+    """Approved and auto-accepted documents with a split, answered over the field set.
+
+    A label with an unknown field of the set is left out (and noted in ``report``): writing
+    it would teach the model that a printed value is not there.
+    """
+    field_set = field_set or leaf_paths(schema)
+    query = (select(Label.document_sha256, Label.fields, SplitAssignment.split, Document.document_class,
+                    Document.file_name)
              .join(SplitAssignment, SplitAssignment.document_sha256 == Label.document_sha256)
              .join(Document, Document.sha256 == Label.document_sha256)
              .where(Label.schema_name == schema_name, col(Label.status).in_(EXPORTABLE))
              .order_by(SplitAssignment.split, Label.document_sha256))
     with workspace.session() as session:
-        for sha, fields, split, document_class in _in_split_order(session, query):
+        for sha, fields, split, document_class, file_name in _in_split_order(session, query):
+            label_fields = json.loads(fields)
+            answer, unknown = project_answer(schema, field_set, label_fields)
+            if answer is None:
+                if report is not None:
+                    report.leave_out(sha, file_name, split, unknown)
+                continue
+            if report is not None:
+                report.count(label_fields)
             pages, text = _pages(session, sha, workspace.blobs.root)
-            yield Sample(document=sha, split=split, pages=pages, answer=normalised_answer(fields, schema),
-                         document_class=document_class, text=text)
+            yield Sample(document=sha, split=split, pages=pages,
+                         answer=json.dumps(answer, sort_keys=True, ensure_ascii=False),
+                         document_class=document_class, text=text, file_name=file_name)
 
 
 def classification_samples(workspace: Workspace) -> Iterator[Sample]:

@@ -19,6 +19,7 @@ import jsonschema
 from PIL import Image
 
 from connectors.documents.s3 import parse_s3_uri
+from curator.labels.fieldset import project_schema
 from exports.jsonl import SPLIT_FILES
 from exports.prompts import contains_reserved
 from exports.swift import SWIFT_MAX_PIXELS
@@ -85,6 +86,22 @@ def estimate_tokens(text: str, image_pixels: list[int], per_image_cap: int | Non
     return len(text) // 4 + sum(p // 784 for p in pixels)
 
 
+def _leaves(answer: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Generic leaf paths of an answer (``employer.address``, ``line_items[].amount``) with values;
+    a list of objects counts as a whole (``line_items``) and by its columns."""
+    out: list[tuple[str, Any]] = []
+    if isinstance(answer, dict):
+        for key, value in answer.items():
+            out += _leaves(value, f"{prefix}.{key}" if prefix else key)
+    elif isinstance(answer, list) and (not answer or isinstance(answer[0], dict)):
+        out.append((prefix, answer))
+        for row in answer:
+            out += _leaves(row, prefix + "[]")
+    else:
+        out.append((prefix, answer))
+    return out
+
+
 def validate_export(folder: Path, target: str, *, schema: dict[str, Any] | None = None,
                     labels_by_status: dict[str, int] | None = None) -> ValidationReport:
     rules = TARGETS[target]
@@ -107,7 +124,11 @@ def validate_export(folder: Path, target: str, *, schema: dict[str, Any] | None 
     coverage: Counter = Counter()
     answers = 0
     class_counts: dict[str, Counter] = {}
+    field_set = (manifest.get("fields") or {}).get("fields")
+    if schema and field_set:  # the export answers over its field set: check against that projection
+        schema = project_schema(schema, field_set)
     validator = jsonschema.Draft202012Validator(schema) if schema and task == "extraction" else None
+    empty_kind: dict[str, str] = {}
     for split, filename in SPLIT_FILES.items():
         path = folder / filename
         if not path.exists():
@@ -139,8 +160,10 @@ def validate_export(folder: Path, target: str, *, schema: dict[str, Any] | None 
                     errors = list(validator.iter_errors(target_json))
                     if errors:
                         report.error(f"{where}: answer fails the schema: {errors[0].message}")
-                    for key, value in target_json.items():
-                        coverage[key] += value not in (None, [], {})
+                    for path, value in _leaves(target_json):
+                        coverage[path] += value not in (None, [], {}, "")
+                        if value in (None, [], {}, ""):
+                            empty_kind.setdefault(path, "an empty list" if value == [] else json.dumps(value))
         report.counts[split] = count
     _check_counts(report, rules)
     if class_counts:
@@ -155,7 +178,8 @@ def validate_export(folder: Path, target: str, *, schema: dict[str, Any] | None 
         report.field_coverage = {key: round(coverage[key] / answers, 3) for key in sorted(coverage)}
         for key, share in report.field_coverage.items():
             if share == 0:
-                report.warn(f"field {key!r} is null in every example: the model will learn to leave it empty")
+                report.warn(f"field {key!r} is {empty_kind.get(key, 'null')} in every example: the model will "
+                            "learn to always answer that")
     if labels_by_status:
         unapproved = sum(v for k, v in labels_by_status.items() if k not in ("approved", "auto_accepted"))
         if unapproved:

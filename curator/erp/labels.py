@@ -14,12 +14,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import jsonschema
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from curator.erp.evidence import document_evidence, support
 from curator.erp.mapping import Mapping
 from curator.erp.matching import document_texts, load_joins, load_records, mapped_record
-from curator.erp.paths import build_target, gaps
+from curator.labels.fields import ABSENT, UNKNOWN, VALUE, decided_values, state_of
+from curator.labels.paths import build_target
+from curator.labels.writer import label_gaps, rewrite
 from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine
 from curator.store.models import Label, LabelEvent, LabelStatus, Match, MatchStatus, utcnow
@@ -87,69 +90,87 @@ def map_documents(workspace: Workspace, mapping: Mapping, *, actor: Actor | str,
             now = utcnow().isoformat()
             fields: dict[str, dict[str, Any]] = {}
             for path, value in mapped.values.items():
-                entry: dict[str, Any] = {"value": value, "source": mapped.provenance[path], "agent": agent,
+                entry: dict[str, Any] = {"state": VALUE if value is not None else _empty_state(mapping, path),
+                                         "value": value, "source": mapped.provenance[path], "agent": agent,
                                          "confidence": ERP_CONFIDENCE, "at": now}
                 kind = mapping.kind(path)
                 if value is not None and kind != "boolean" and support(value, kind, evidence) < SUSPECT_BELOW:
                     entry["suspect"] = True
                     entry["confidence"] = SUSPECT_CONFIDENCE
                 fields[path] = entry
-            _store(session, link.document_sha256, mapping, fields, record_key, report, validator)
+            session.commit()
+            _store(workspace, link.document_sha256, mapping, fields, record_key, report, validator)
             progress.advance()
         session.commit()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _store(session, document: str, mapping: Mapping, fields: dict[str, dict[str, Any]], record_key: str,
-           report: MapReport, validator: jsonschema.protocols.Validator) -> None:
-    label = session.exec(select(Label).where(Label.document_sha256 == document,
-                                             Label.schema_name == mapping.schema_name)).first()
-    created = label is None
-    if created:
-        label = Label(document_sha256=document, schema_name=mapping.schema_name,
-                      schema_version=mapping.schema_version, fields="{}", version=0)
-        session.add(label)
-        session.flush()
-    current: dict[str, dict[str, Any]] = json.loads(label.fields)
-    events = []
-    for path, entry in fields.items():
-        old = current.get(path)
-        if old and old.get("source") in PROTECTED_SOURCES:
-            continue  # a person's or the teacher's value is never overwritten by a re-map
-        if old and old.get("value") == entry["value"] and old.get("suspect") == entry.get("suspect"):
-            continue
-        current[path] = entry
-        events.append(LabelEvent(label_id=label.id, field=path, old=audit_value(path, old and old.get("value"), mapping.schema),
-                                 new=audit_value(path, entry["value"], mapping.schema), source=entry["source"], agent=entry["agent"],
-                                 reason=f"ERP record {record_key}"))
-    missing = gaps(mapping.schema, current)  # an ERP null is a known empty box, not a gap
-    values = {path: entry["value"] for path, entry in current.items()}
-    target = build_target(mapping.schema, values)
-    problems = [f"{'/'.join(str(p) for p in error.absolute_path) or '(root)'}: {error.message}"
-                for error in validator.iter_errors(target)]
-    report.fields_filled += len(fields)
-    report.gaps += len(missing)
-    report.suspects += sum(1 for e in current.values() if e.get("suspect"))
-    report.schema_invalid += bool(problems)
-    if not events and not created and json.loads(label.gaps) == missing:
+def _empty_state(mapping: Mapping, path: str) -> str:
+    """An empty ERP cell is unknown, unless the mapping says the ERP is authoritative for the
+    field (``empty = "absent"``: an empty EBELN means the invoice names no purchase order)."""
+    rule = mapping.rule_for(path)
+    return ABSENT if rule is not None and rule.options.get("empty") == "absent" else UNKNOWN
+
+
+def _store(workspace: Workspace, document: str, mapping: Mapping, fields: dict[str, dict[str, Any]],
+           record_key: str, report: MapReport, validator: jsonschema.protocols.Validator) -> None:
+    with workspace.session() as session:
+        label = session.exec(select(Label).where(Label.document_sha256 == document,
+                                                 Label.schema_name == mapping.schema_name)).first()
+        if label is None:
+            session.add(Label(document_sha256=document, schema_name=mapping.schema_name,
+                              schema_version=mapping.schema_version, fields="{}", version=0))
+            try:
+                session.commit()
+                created = True
+            except IntegrityError:  # made a moment ago by another writer: update that one
+                session.rollback()
+                created = False
+            label = session.exec(select(Label).where(Label.document_sha256 == document,
+                                                     Label.schema_name == mapping.schema_name)).one()
+        else:
+            created = False
+    outcome: dict[str, Any] = {}
+
+    def change(session, label: Label, current: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+        events = []
+        for path, entry in fields.items():
+            old = current.get(path)
+            if old and old.get("source") in PROTECTED_SOURCES:
+                continue  # a person's or the teacher's value is never overwritten by a re-map
+            if old and old.get("value") == entry["value"] and old.get("suspect") == entry.get("suspect") \
+                    and state_of(old) == entry["state"]:
+                continue
+            current[path] = entry
+            events.append(LabelEvent(label_id=label.id, field=path,
+                                     old=audit_value(path, old and old.get("value"), mapping.schema),
+                                     new=audit_value(path, entry["value"], mapping.schema), source=entry["source"],
+                                     agent=entry["agent"], reason=f"ERP record {record_key}"
+                                     + ("" if entry["state"] != UNKNOWN else " (empty: unknown)")))
+        missing = label_gaps(mapping.schema, current)
+        target = build_target(mapping.schema, decided_values(current))
+        problems = [f"{'/'.join(str(p) for p in error.absolute_path) or '(root)'}: {error.message}"
+                    for error in validator.iter_errors(target)]
+        outcome.update(missing=missing, suspects=sum(1 for e in current.values() if e.get("suspect")),
+                       problems=problems)
+        if not events and not created and json.loads(label.gaps) == missing:
+            outcome["unchanged"] = True
+            return None
+        session.add_all(events)
+        status = label.status
+        if status in (LabelStatus.DRAFT, LabelStatus.PRE_ANNOTATED, LabelStatus.NEEDS_REVIEW):
+            status = LabelStatus.NEEDS_REVIEW if problems else LabelStatus.PRE_ANNOTATED
+        return {"schema": mapping.schema, "fields": current, "problems": problems, "status": status}
+
+    written = rewrite(workspace, label.id, change)
+    report.fields_filled += sum(1 for entry in fields.values() if entry["state"] != UNKNOWN)
+    report.gaps += len(outcome.get("missing", []))
+    report.suspects += outcome.get("suspects", 0)
+    report.schema_invalid += bool(outcome.get("problems"))
+    if outcome.get("unchanged") or not written:
         report.labels_unchanged += 1
-        return
-    label.fields = json.dumps(current, sort_keys=True, ensure_ascii=False)
-    label.gaps = json.dumps(missing)
-    label.problems = json.dumps(problems)
-    if label.status in (LabelStatus.DRAFT, LabelStatus.PRE_ANNOTATED, LabelStatus.NEEDS_REVIEW):
-        label.status = LabelStatus.NEEDS_REVIEW if problems else LabelStatus.PRE_ANNOTATED
-    label.version += 1
-    label.updated_at = utcnow()
-    session.add(label)
-    session.add_all(events)
-    if created:
+    elif created:
         report.labels_created += 1
     else:
         report.labels_updated += 1
-
-
-def label_target(label: Label, schema: dict[str, Any]) -> dict[str, Any]:
-    """The label as target JSON: every schema key, null where unknown."""
-    return build_target(schema, {p: e["value"] for p, e in json.loads(label.fields).items()})

@@ -18,6 +18,12 @@ A mapping is a TOML file (see ``curator/mappings/*.toml``)::
 Transforms: date, decimal, integer, boolean, lookup, upper, strip (one column); join,
 template, difference, sum (several columns); constant (none). Values taken as they are
 carry provenance ``erp``; constants and lookups carry ``rule``.
+
+An empty cell makes the field *unknown* (a gap for the teacher or a person), never "not on
+the document": ERPs leave cells empty for many reasons. Where the ERP is authoritative for a
+field, the rule says so and an empty cell makes it *absent*::
+
+    po_number = { column = "EBELN", empty = "absent" }   # no PO in SAP: the invoice names none
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from curator.normalize import parse_date, parse_decimal
-from curator.erp.paths import parse_path, schema_at
+from curator.labels.paths import parse_path, schema_at
 from curator.schemas import builtin_schema
 
 SINGLE = {"date", "decimal", "integer", "boolean", "lookup", "upper", "strip", None}
@@ -90,6 +96,10 @@ class Mapping:
 
             self._kinds[path] = value_kind(schema_at(self.schema, path))
         return self._kinds[path]
+
+    def rule_for(self, path: str) -> FieldRule | None:
+        """The rule that fills ``path`` (a leaf path of the schema), if any."""
+        return next((rule for rule in self.rules if rule.target == path), None)
 
     def column_expectations(self, source: str) -> dict[str, str]:
         """What the rules read from each column of ``source``: ``date``, ``number`` or ``text``,
@@ -196,6 +206,9 @@ def _rule(target: str, spec: Any, origin: str) -> FieldRule:
         raise MappingError(f"{origin}: field {target!r}: transform {transform!r} needs several columns")
     if transform != "constant" and not columns:
         raise MappingError(f"{origin}: field {target!r}: no column given")
+    if options.get("empty", "unknown") not in ("unknown", "absent"):
+        raise MappingError(f"{origin}: field {target!r}: empty must be \"unknown\" (the default: an empty "
+                           "cell says nothing) or \"absent\" (the ERP is authoritative: empty means not printed)")
     return FieldRule(target, tuple(columns), transform, options)
 
 

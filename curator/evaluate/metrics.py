@@ -28,8 +28,8 @@ from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
-from curator.erp.accuracy import flatten
-from curator.erp.paths import leaf_paths
+from curator.labels.compare import flatten
+from curator.labels.paths import leaf_paths
 
 OUTCOMES = ("TP", "FD", "FA", "FN", "TN")
 

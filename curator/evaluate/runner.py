@@ -17,7 +17,10 @@ from typing import Any
 from sqlmodel import select
 
 from curator.access import Actor, require
-from curator.curate.samples import extraction_samples
+from curator.curate.samples import FieldReport, extraction_samples
+from curator.curate.fieldsets import field_set_for
+from curator.labels.fieldset import project_schema
+from curator.labels.paths import leaf_paths
 from curator.evaluate.metrics import CompareOptions, Evaluation, score_document, to_jsonable
 from curator.evaluate.models import make_model
 from curator.progress import ProgressHook, SilentProgress
@@ -118,8 +121,9 @@ def evaluate(workspace: Workspace, spec: str, *, actor: Actor | str, schema_name
     require(workspace, actor, "evaluate")
     if name is not None:
         slug(name, "evaluation run name")
-    schema = builtin_schema(schema_name)
-    samples = [s for s in extraction_samples(workspace, schema_name, schema) if s.split == split]
+    schema, field_set = _dataset_schema(workspace, schema_name)
+    samples = [s for s in extraction_samples(workspace, schema_name, builtin_schema(schema_name), field_set)
+               if s.split == split]
     if not samples:
         raise EvaluationError(f"no approved or auto-accepted {schema_name} documents in the {split} split")
     name = name or slug(re.sub(r"[^A-Za-z0-9._-]+", "-", f"{spec.rsplit('/', 1)[-1][:80]}-{schema_name}-{split}")
@@ -167,6 +171,13 @@ def evaluate(workspace: Workspace, spec: str, *, actor: Actor | str, schema_name
     return {**score_run(workspace, name, options=options, price=price), "problems": problems}
 
 
+def _dataset_schema(workspace: Workspace, schema_name: str) -> tuple[dict[str, Any], list[str]]:
+    """The schema projected on the dataset's field set (what the model was trained to answer)."""
+    schema = builtin_schema(schema_name)
+    field_set = field_set_for(workspace, schema_name, schema)
+    return project_schema(schema, field_set), field_set
+
+
 def score_run(workspace: Workspace, name: str, *, options: CompareOptions = CompareOptions(),
               price: Price | None = None) -> dict[str, Any]:
     with workspace.session() as session:
@@ -175,11 +186,14 @@ def score_run(workspace: Workspace, name: str, *, options: CompareOptions = Comp
             raise EvaluationError(f"no evaluation run {name!r}")
         stored = {p.document_sha256: p for p in session.exec(select(EvalPrediction).where(
             EvalPrediction.run_id == run.id))}
-    schema = builtin_schema(run.schema_name)
+    # Only decided fields are scored: the answers are the labels over the dataset's field set,
+    # and documents with an unknown field of the set are skipped (and counted).
+    schema, field_set = _dataset_schema(workspace, run.schema_name)
+    fields = FieldReport(field_set)
     evaluation = Evaluation()
     tokens_in = tokens_out = pages = 0
     failed = 0
-    for sample in extraction_samples(workspace, run.schema_name, schema):
+    for sample in extraction_samples(workspace, run.schema_name, builtin_schema(run.schema_name), field_set, fields):
         if sample.split != run.split:
             continue
         prediction = stored.get(sample.document)
@@ -193,6 +207,10 @@ def score_run(workspace: Workspace, name: str, *, options: CompareOptions = Comp
             pages += prediction.pages
     result = to_jsonable(evaluation, schema)
     cost = price.cost(tokens_in, tokens_out) if price else None
+    skipped = [item for item in fields.left_out if item["split"] == run.split]
+    result.update(skipped_unknown=len(skipped), skipped_documents=skipped[:50],
+                  fields_scored=field_set, fields_not_scored=[leaf for leaf in leaf_paths(builtin_schema(run.schema_name))
+                                                              if leaf not in field_set])
     result.update(name=run.name, model=run.model, schema=run.schema_name, split=run.split,
                   unanswered=failed, input_tokens=tokens_in, output_tokens=tokens_out, pages=pages,
                   cost_usd=cost, cost_per_page_usd=(cost / pages) if cost is not None and pages else None,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from curator.erp.paths import leaf_paths, schema_at
+from curator.labels.paths import leaf_paths, schema_at
 
 CLASS_CONTROL = "document_class"
 SEPARATOR = " | "

@@ -22,7 +22,8 @@ from curator.labelstudio.client import LabelStudioError, call, find_project
 from curator.labelstudio.interface import build_interface
 from curator.labelstudio.push import DOCUMENT_CLASSES
 from curator.labelstudio.results import values_from_results
-from curator.review.editing import field_errors, merge_human_values, write_if_unchanged
+from curator.labels.writer import write_if_unchanged
+from curator.review.editing import field_errors, merge_human_values
 from curator.schemas import builtin_schema
 from curator.store.models import Label, LabelEvent, LabelStatus, LabelStudioTask, SyncState, utcnow
 from curator.workspace import Workspace
@@ -167,8 +168,8 @@ def _apply(workspace: Workspace, row: LabelStudioTask, annotation: Any, who: str
                         label_id=label.id, field="(status)", old=label.status, new=new_status, source="human",
                         agent=who, reason=(f"Label Studio label fails the schema: {'; '.join(problems[:3])}"
                                            if problems else f"submitted in Label Studio ({reason})")))
-            if not write_if_unchanged(session, label.id, label.version, schema, fields, problems, new_status,
-                                      label.priority, now):
+            if not write_if_unchanged(session, label.id, label.version, schema=schema, fields=fields,
+                                      problems=problems, status=new_status, priority=label.priority, now=now):
                 session.rollback()
                 continue
             session.add_all(events)

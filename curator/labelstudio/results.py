@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from curator.erp.paths import schema_at
+from curator.labels.paths import schema_at
 from curator.labelstudio.interface import CLASS_CONTROL, SEPARATOR, Control, Interface
 from curator.review.values import coerce, display
 

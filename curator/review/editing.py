@@ -14,16 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from sqlalchemy import update
 from sqlmodel import select
 
-from curator.erp.paths import build_target, gaps, leaf_paths, schema_at
+from curator.labels.paths import build_target, leaf_paths, schema_at
 from curator.review.leases import LeaseHeld, claim, holder, release
 from curator.review.masking import shown
 from curator.access import Actor, require
 from curator.schemas import builtin_schema
 from curator.store.models import Document, Label, LabelEvent, LabelStatus, Page, utcnow
 from curator.workspace import Workspace
+from curator.labels.fields import ABSENT, VALUE
+from curator.labels.writer import write_if_unchanged
 from curator.sensitive import audit_value, is_sensitive
 
 HUMAN_CONFIDENCE = 1.0
@@ -221,8 +222,8 @@ def save_label(workspace: Workspace, actor: Actor, label_id: int, *, base_versio
         elif new_status in (LabelStatus.AUTO_ACCEPTED, LabelStatus.DRAFT, LabelStatus.PRE_ANNOTATED,
                             LabelStatus.APPROVED):
             new_status = LabelStatus.NEEDS_REVIEW  # a person is on it now
-        if not write_if_unchanged(session, label_id, base_version, schema, fields, problems, new_status, old_priority,
-                                  now):
+        if not write_if_unchanged(session, label_id, base_version, schema=schema, fields=fields, problems=problems,
+                                  status=new_status, priority=old_priority, now=now):
             session.rollback()
             raise StaleVersion(_stale_message(session, session.get(Label, label_id), base_version))
         if new_status != old_status:
@@ -237,21 +238,6 @@ def save_label(workspace: Workspace, actor: Actor, label_id: int, *, base_versio
     else:
         claim(workspace, actor, label_id)  # saving renews the lease
     return open_label(workspace, actor, label_id, claim_lease=False)
-
-
-def write_if_unchanged(session, label_id: int, base_version: int, schema: dict[str, Any],
-                       fields: dict[str, dict[str, Any]], problems: list[str], status: str, priority: int | None,
-                       now) -> bool:
-    """Write a label only if it is still at ``base_version`` (optimistic locking in the store
-    itself, so two writers racing cannot both win); False when someone else wrote first. A
-    label that is finished (approved, rejected) leaves the review queue: no priority."""
-    result = session.execute(
-        update(Label).where(Label.id == label_id, Label.version == base_version).values(
-            fields=json.dumps(fields, sort_keys=True, ensure_ascii=False), gaps=json.dumps(gaps(schema, fields)),
-            problems=json.dumps(problems), status=status, version=base_version + 1, updated_at=now,
-            priority=None if status in (LabelStatus.APPROVED, LabelStatus.REJECTED) else priority)
-        .execution_options(synchronize_session=False))
-    return result.rowcount == 1
 
 
 def merge_human_values(fields: dict[str, dict[str, Any]], changes: dict[str, Any], removed: set[str] | list[str],
@@ -273,8 +259,8 @@ def merge_human_values(fields: dict[str, dict[str, Any]], changes: dict[str, Any
             continue
         why = ("resolved a conflict" if old and old.get("conflict") else
                "confirmed" if old and old.get("value") == value else "corrected")
-        fields[path] = {"value": value, "source": "human", "agent": agent, "confidence": HUMAN_CONFIDENCE,
-                        "at": now.isoformat(),
+        fields[path] = {"state": ABSENT if value is None else VALUE, "value": value, "source": "human",
+                        "agent": agent, "confidence": HUMAN_CONFIDENCE, "at": now.isoformat(),
                         **({"previous": {"source": old.get("source"), "agent": old.get("agent"),
                                          "value": old.get("value")}} if old else {})}
         out.append((path, old and old.get("value"), value, why))

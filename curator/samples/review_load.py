@@ -17,8 +17,8 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from curator.curate.triage import judge
-from curator.erp.accuracy import flatten
-from curator.erp.paths import gaps
+from curator.labels.compare import flatten
+from curator.labels.paths import gaps
 from curator.progress import ProgressHook, SilentProgress
 from curator.samples.invoices import BUYERS, make_invoice_label, make_vendors
 from curator.schemas import builtin_schema
@@ -74,8 +74,11 @@ def populate_for_review(workspace: Workspace, n: int, *, seed: int = 3, batch: i
                                      document_class="invoice", original_blob=blob, renderer="load", dpi=100))
                 session.add(Page(document_sha256=sha, index=0, blob_key=blob, width=width, height=height, dpi=100,
                                  phash=f"{i:016x}"))
-                fields = {path: {"value": value, "source": "erp", "agent": "load", "confidence": 0.9, "at": "2026-01-01"}
-                          for path, value in flatten(truth).items() if not path.startswith("line_items")}
+                # Every field decided, as after a bootstrap whose mapping covers the whole schema: a
+                # value, or absent where the invoice prints nothing (the generator knows).
+                fields = {path: {"state": "value" if value is not None else "absent", "value": value,
+                                 "source": "erp", "agent": "load", "confidence": 0.9, "at": "2026-01-01"}
+                          for path, value in flatten(truth).items()}
                 roll = rng.random()
                 if roll < 0.10:
                     fields["total"].update(conflict=True, confidence=0.3, candidates=[
@@ -83,8 +86,8 @@ def populate_for_review(workspace: Workspace, n: int, *, seed: int = 3, batch: i
                         {"value": round(truth["total"] + 10, 2), "source": "teacher", "agent": "nova"}])
                 elif roll < 0.25:
                     for path, value in flatten({"line_items": truth["line_items"]}).items():
-                        fields[path] = {"value": value, "source": "teacher", "agent": "nova", "confidence": 0.7,
-                                        "at": "2026-01-01"}
+                        fields[path] = {"state": "value", "value": value, "source": "teacher", "agent": "nova",
+                                        "confidence": 0.7, "at": "2026-01-01"}
                 elif roll < 0.30:
                     fields["buyer_address"]["suspect"] = True
                     fields["buyer_address"]["confidence"] = 0.3

@@ -23,8 +23,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from curator.erp.accuracy import flatten, same_value
-from curator.erp.paths import gaps as schema_gaps
+from curator.labels.compare import flatten, same_value
 from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine
 from curator.schemas import builtin_schema
@@ -33,6 +32,8 @@ from curator.teach.base import UNKNOWN_PRICE, Price, Teacher, TeacherAnswer, Tea
 from curator.teach.prompt import CONFIDENCE_KEY, PROMPT_VERSION, instruction, requested_schema
 from curator.workspace import Workspace
 from curator.access import Actor, require
+from curator.labels.fields import ABSENT, UNKNOWN, VALUE, state_of
+from curator.labels.writer import rewrite
 from curator.sensitive import audit_value
 
 STAGE = "teach"
@@ -254,37 +255,58 @@ def record_outcome(workspace, task: TeacherTask, outcome, attempts: int, latency
 
 def _merge(workspace, task: TeacherTask, answer: dict[str, Any], model: str, mode: str, schema: dict,
            report: AnnotateReport) -> None:
-    """Put the teacher's values into the label: fill gaps, mark agreements and conflicts."""
+    """Put the teacher's values into the label: fill unknown fields, mark agreements and conflicts.
+
+    The teacher suggests; it never decides that a field is absent: its ``null`` for an unknown
+    field leaves the field unknown (noted as its suggestion), so a person or a configured
+    agreement rule decides. Written over the version read: a reviewer's save that lands first
+    is re-read, never overwritten.
+    """
     now = utcnow().isoformat()
-    with workspace.session() as session:
-        label = session.get(Label, task.label_id)
-        fields = json.loads(label.fields)
+    answer = dict(answer)
+    reported = answer.pop(CONFIDENCE_KEY, None)
+    reported = reported if isinstance(reported, dict) else {}
+    flat = flatten(answer)
+    wanted_tops = set(task.wanted) if task.wanted is not None else None
+    absent_by_agreement = workspace.config.triage.absent_when_erp_and_teacher_agree
+    counts: dict[str, int] = {}
+
+    def change(session, label: Label, fields: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+        counts.clear()
         gap_set = set(json.loads(label.gaps))
         events = []
         changed = False
-        wanted_tops = set(task.wanted) if task.wanted is not None else None
-        answer = dict(answer)
-        reported = answer.pop(CONFIDENCE_KEY, None)
-        reported = reported if isinstance(reported, dict) else {}
-        for path, value in flatten(answer).items():
+        for path, value in flat.items():
             top = path.split(".")[0].split("[")[0]
             if wanted_tops is not None and top not in wanted_tops:
                 continue
             current = fields.get(path)
-            teacher_entry = {"value": value, "source": "teacher", "agent": model,
+            teacher_entry = {"state": VALUE, "value": value, "source": "teacher", "agent": model,
                              "confidence": _reported_confidence(reported, path, top), "at": now}
-            if current is None:
-                if not _is_gap(path, gap_set):
+            if current is None or state_of(current) == UNKNOWN:
+                if current is None and not _is_gap(path, gap_set):
+                    continue
+                if value is None:
+                    if current is not None and current.get("source") in ("erp", "rule") and absent_by_agreement:
+                        fields[path] = {**current, "state": ABSENT, "source": "rule", "confidence": AGREED_CONFIDENCE,
+                                        "agent": f"agreement:{current.get('source')}+{model}", "at": now}
+                        events.append((path, None, None, "rule", "ERP empty and teacher null agree: absent"))
+                        continue
+                    suggested = (current or {}).get("suggested_absent_by", [])
+                    if model not in suggested:
+                        fields[path] = {**(current or {"value": None, "at": now}), "state": UNKNOWN,
+                                        "suggested_absent_by": sorted({*suggested, model})}
+                        changed = True
                     continue
                 fields[path] = teacher_entry
-                report.fields_filled += 1
+                counts["filled"] = counts.get("filled", 0) + 1
                 events.append((path, None, value, "teacher", "filled a gap"))
             elif current.get("source") in ("erp", "rule") and mode == "verify":
                 if same_value(current["value"], value):
                     if model not in current.get("agreed_by", []):
                         current["agreed_by"] = sorted(set(current.get("agreed_by", [])) | {model})
                         current["confidence"] = AGREED_CONFIDENCE
-                        report.agreements += 1
+                        counts["agreements"] = counts.get("agreements", 0) + 1
                         changed = True
                 elif not current.get("conflict"):
                     current["conflict"] = True
@@ -293,21 +315,21 @@ def _merge(workspace, task: TeacherTask, answer: dict[str, Any], model: str, mod
                         {"value": current["value"], "source": current["source"], "agent": current.get("agent")},
                         {"value": value, "source": "teacher", "agent": model},
                     ]
-                    report.conflicts += 1
+                    counts["conflicts"] = counts.get("conflicts", 0) + 1
                     events.append((path, current["value"], value, "teacher", "conflict with the ERP value"))
-        if events or changed:
-            label.fields = json.dumps(fields, sort_keys=True, ensure_ascii=False)
-            label.gaps = json.dumps(schema_gaps(schema, fields))
-            # Whatever triage said before no longer holds: the label is pre-annotated again
-            # and the next triage decides (conflicts go first in the review queue).
-            label.status = LabelStatus.PRE_ANNOTATED
-            label.version += 1
-            label.updated_at = utcnow()
-            session.add(label)
-            for path, old, new, source, reason in events:
-                session.add(LabelEvent(label_id=label.id, field=path, old=audit_value(path, old, schema), new=audit_value(path, new, schema), source=source,
-                                       agent=model, reason=reason))
-            session.commit()
+        if not (events or changed):
+            return None
+        for path, old, new, source, reason in events:
+            session.add(LabelEvent(label_id=label.id, field=path, old=audit_value(path, old, schema),
+                                   new=audit_value(path, new, schema), source=source, agent=model, reason=reason))
+        # Whatever triage said before no longer holds: the label is pre-annotated again and the
+        # next triage decides (conflicts go first in the review queue).
+        return {"schema": schema, "fields": fields, "status": LabelStatus.PRE_ANNOTATED}
+
+    if rewrite(workspace, task.label_id, change):
+        report.fields_filled += counts.get("filled", 0)
+        report.agreements += counts.get("agreements", 0)
+        report.conflicts += counts.get("conflicts", 0)
 
 
 def _reported_confidence(reported: dict[str, Any], path: str, top: str) -> float:

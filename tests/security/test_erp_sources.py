@@ -70,13 +70,19 @@ def test_a_postgresql_erp_is_read_in_a_read_only_transaction(postgres_url):
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE audit (id int, what text)"))
         connection.execute(text("INSERT INTO audit VALUES (1, 'a')"))
+        connection.execute(text("CREATE SEQUENCE counter"))
     source = SqlSource(postgres_url, "SELECT * FROM audit")
     assert len(list(source.records())) == 1
-    source.query = "DELETE FROM audit"
+    # A SELECT that writes passes the statement check; the read-only transaction refuses it.
+    writes = SqlSource(postgres_url, "SELECT setval('counter', 42)")
     with pytest.raises(ValueError, match="read-only transaction"):
+        list(writes.records())
+    source.query = "DELETE FROM audit"  # as if the check had been fooled
+    with pytest.raises(ValueError):
         list(source.records())
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM audit")).scalar() == 1
+        assert connection.execute(text("SELECT last_value FROM counter")).scalar() == 1
     engine.dispose()
 
 
