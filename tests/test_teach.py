@@ -22,6 +22,7 @@ from curator.erp.bootstrap import bootstrap
 from curator.erp.mapping import load_mapping
 from curator.labels.paths import build_target
 from curator.ingest.documents import ingest_documents
+from curator.labels.paths import leaf_paths
 from curator.schemas import builtin_schema
 from curator.store.models import Label, TeacherCall
 from curator.config import TriageConfig
@@ -196,9 +197,16 @@ def test_triage_priority_and_model_confidence(ws):
             assert fields["due_date"]["confidence"] == 0.7 and label.priority == 1
         else:
             assert fields["due_date"]["confidence"] == 0.97 and label.priority == 2
-    # A team that trusts a sure teacher alone: the sure half needs nobody.
+    # The teacher's null for the discount is a suggestion: the field stays unknown until a person
+    # (or a configured agreement rule) decides, so the label is not complete.
+    assert all("unknown: discount" in label_reasons for label_reasons in
+               (judge(label, builtin_schema("invoice"), TriageConfig()).reasons for label in _labels(ws)))
+    # A team that trusts a sure teacher alone, over a field set without the discount: the sure
+    # half needs nobody.
+    schema = builtin_schema("invoice")
+    without_discount = [leaf for leaf in leaf_paths(schema) if leaf != "discount"]
     lenient = TriageConfig(trusted_alone=["erp", "rule", "teacher", "human"], min_confidence=0.9)
-    verdicts = [judge(label, builtin_schema("invoice"), lenient) for label in _labels(ws)]
+    verdicts = [judge(label, schema, lenient, without_discount) for label in _labels(ws)]
     clean = [v for i, v in enumerate(verdicts) if i % 2 == 0 and not json.loads(_labels(ws)[i].problems)
              and not any(e.get("suspect") for e in json.loads(_labels(ws)[i].fields).values())]
     assert clean and all(v.priority is None for v in clean)

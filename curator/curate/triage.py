@@ -116,7 +116,8 @@ def judge(label: Label, schema: dict[str, Any], config: TriageConfig, field_set:
                           and not is_backed(entry, config))
         if unbacked:
             reasons.append(_listed("unbacked", unbacked))
-    score = min((entry.get("confidence", 0.0) for entry in fields.values()), default=1.0)
+    score = min((entry.get("confidence", 0.0) for entry in fields.values() if state_of(entry) != UNKNOWN),
+                default=1.0)
     if not reasons:
         return Verdict([], None, score)
     priority = CONFLICTS_FIRST if conflicts else UNSURE_TEACHER if unsure_teacher else THE_REST

@@ -29,7 +29,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 VALUE, ABSENT, UNKNOWN = "value", "absent", "unknown"
 STATES = (VALUE, ABSENT, UNKNOWN)
@@ -64,6 +64,14 @@ class FieldEntry(BaseModel):
     suspect: bool = False
     conflict: bool = False
     candidates: list[Suggestion] = []
+
+    @model_validator(mode="after")
+    def _value_matches_state(self) -> "FieldEntry":
+        if self.state == VALUE and self.value is None:
+            raise ValueError("a field in state 'value' needs a value (null is 'absent' or 'unknown')")
+        if self.state == ABSENT and self.value not in (None, [], ""):
+            raise ValueError("a field decided 'absent' holds no value")
+        return self
 
     @classmethod
     def read(cls, entry: Mapping[str, Any]) -> "FieldEntry":
@@ -104,7 +112,8 @@ def unknown_paths(fields: Mapping[str, Mapping[str, Any]]) -> list[str]:
 
 def decided_values(fields: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """Path -> value of the decided fields (``None`` for absent ones)."""
-    return {path: entry.get("value") for path, entry in fields.items() if state_of(entry) != UNKNOWN}
+    return {path: entry.get("value") if state_of(entry) == VALUE else None
+            for path, entry in fields.items() if state_of(entry) != UNKNOWN}
 
 
 def with_states(fields: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:

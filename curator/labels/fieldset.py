@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from curator.labels.fields import ABSENT, UNKNOWN, state_of
+from curator.labels.fields import ABSENT, UNKNOWN, VALUE, state_of
 from curator.labels.paths import build_target, leaf_paths
 
 _INDEX = re.compile(r"\[\d+\]")
@@ -176,6 +176,6 @@ def project_answer(schema: Mapping[str, Any], fields: Sequence[str],
     if unknown:
         return None, unknown
     wanted = set(fields)
-    values = {path: entry.get("value") for path, entry in label_fields.items()
-              if generic(path) in wanted and state_of(entry) != UNKNOWN}
+    values = {path: entry.get("value") if state_of(entry) == VALUE else None  # absent: null, whatever was stored
+              for path, entry in label_fields.items() if generic(path) in wanted and state_of(entry) != UNKNOWN}
     return build_target(project_schema(schema, fields), values), []

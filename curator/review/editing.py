@@ -23,7 +23,7 @@ from curator.access import Actor, require
 from curator.schemas import builtin_schema
 from curator.store.models import Document, Label, LabelEvent, LabelStatus, Page, utcnow
 from curator.workspace import Workspace
-from curator.labels.fields import ABSENT, VALUE
+from curator.labels.fields import ABSENT, VALUE, state_of
 from curator.labels.writer import write_if_unchanged
 from curator.sensitive import audit_value, is_sensitive
 
@@ -255,7 +255,8 @@ def merge_human_values(fields: dict[str, dict[str, Any]], changes: dict[str, Any
             del fields[path]
     for path, value in sorted(changes.items()):
         old = fields.get(path)
-        if old and old.get("value") == value and old.get("source") == "human" and not old.get("conflict"):
+        if old and old.get("value") == value and old.get("source") == "human" and not old.get("conflict") \
+                and state_of(old) == (ABSENT if value is None else VALUE):
             continue
         why = ("resolved a conflict" if old and old.get("conflict") else
                "confirmed" if old and old.get("value") == value else "corrected")

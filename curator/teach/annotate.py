@@ -91,7 +91,11 @@ def plan_tasks(workspace: Workspace, schema_name: str, schema: dict, model: str,
                               .order_by(Label.document_sha256)).all()
         for label in labels:
             fields = json.loads(label.fields)
-            wanted = sorted({g.split(".")[0].split("[")[0] for g in json.loads(label.gaps)}) if mode == "gaps" else None
+            # Gaps this model already answered "not on the document" for stay unknown (a person
+            # or a configured rule decides), but asking the same model again would change nothing.
+            open_gaps = [gap for gap in json.loads(label.gaps)
+                         if model not in fields.get(gap, {}).get("suggested_absent_by", [])]
+            wanted = sorted({g.split(".")[0].split("[")[0] for g in open_gaps}) if mode == "gaps" else None
             if mode == "gaps" and not wanted:
                 continue
             known = {path: entry["value"] for path, entry in fields.items() if entry.get("value") is not None}
@@ -286,7 +290,7 @@ def _merge(workspace, task: TeacherTask, answer: dict[str, Any], model: str, mod
             if current is None or state_of(current) == UNKNOWN:
                 if current is None and not _is_gap(path, gap_set):
                     continue
-                if value is None:
+                if value is None or value == []:  # "not on the document": a suggestion, not a decision
                     if current is not None and current.get("source") in ("erp", "rule") and absent_by_agreement:
                         fields[path] = {**current, "state": ABSENT, "source": "rule", "confidence": AGREED_CONFIDENCE,
                                         "agent": f"agreement:{current.get('source')}+{model}", "at": now}
