@@ -18,7 +18,7 @@ from curator.labelstudio.client import LabelStudioError, connect
 from curator.labelstudio.interface import build_interface
 from curator.labelstudio.pull import pull
 from curator.labelstudio.push import DOCUMENT_CLASSES, push
-from curator.labelstudio.results import values_from_results
+from curator.labelstudio.results import prediction_results, values_from_results
 from curator.review.editing import open_label, save_label
 from curator.review.users import add_user
 from curator.samples.review_load import populate_for_review
@@ -76,8 +76,24 @@ def test_interface_and_value_conversion():
     values, errors, document_class = values_from_results(results, interface, schema)
     assert values["total"] == 1234.56 and values["invoice_date"] == "2019-03-15"
     assert values["line_items[0].unit_price"] == 5.99 and values["line_items[0].description"] == "Cable ties"
-    assert values["po_number"] is None  # an empty box is null
+    assert "po_number" not in values  # an empty box (not ticked absent) is unknown, not null
     assert "line_items[1].quantity" in errors and document_class == "invoice"
+    # "Not on the document" is a decision of its own: ticked, the field is absent (null).
+    ticked = results + [{"from_name": "absent_fields", "value": {"choices": ["po_number", "discount"]}}]
+    values, errors, _ = values_from_results(ticked, interface, schema)
+    assert values["po_number"] is None and values["discount"] is None and "due_date" not in values
+    both = [{"from_name": "po_number", "value": {"text": ["4500000001"]}},
+            {"from_name": "absent_fields", "value": {"choices": ["po_number"]}}]
+    assert values_from_results(both, interface, schema)[0]["po_number"] == "4500000001"  # what was typed wins
+    # Predictions: absent fields come ticked, unknown ones as empty boxes.
+    fields = {"po_number": {"state": "absent", "value": None, "source": "human"},
+              "due_date": {"state": "unknown", "value": None, "source": "erp"},
+              "total": {"state": "value", "value": 12.5, "source": "erp"}}
+    predicted = prediction_results(fields, interface, "invoice")
+    assert {"from_name": "absent_fields", "to_name": "page", "type": "choices",
+            "value": {"choices": ["po_number"]}} in predicted
+    assert {r["from_name"] for r in predicted} == {"document_class", "absent_fields", "total"}
+    LabelInterface(interface.config).validate_prediction({"result": predicted, "model_version": "x", "score": 0.5})
 
 
 def test_push_creates_tasks_with_valid_predictions_and_never_duplicates(synced):

@@ -55,8 +55,17 @@ def _take(key: str, text: str, resolved_key: str, path: str, source: str) -> Non
     st.session_state.setdefault(resolved_key, {})[path] = source
 
 
+def _absent_key(view: LabelView, path: str) -> str:
+    return f"absent:{view.label_id}:{view.version}:{path}"  # one document and version: never carried over
+
+
 def _provenance(field) -> str:
     """Where the value came from, shown in the field's label (one element per field, not two)."""
+    if field.state == "unknown":
+        return "❓ unknown: nobody has looked yet"
+    if field.state == "absent":
+        return plain(f"absent (not on the document) · {SOURCE_BADGE.get(field.source, field.source)}"
+                     + (f" {field.agent}" if field.agent and field.source == "human" else ""))
     parts = [SOURCE_BADGE.get(field.source, field.source)]
     if field.agent and field.source not in ("erp", None):
         parts.append(field.agent)
@@ -109,7 +118,7 @@ def _inline_image(path: str) -> tuple[int, str]:
 def _scalar_fields(view: LabelView, disabled: bool, inline_errors: dict[str, str]) -> None:
     resolved_key = "resolved"
     # What needs a person comes first: conflicts, then suspect values, then unsure ones.
-    ordered = sorted(view.fields, key=lambda f: (not f.conflict, not f.suspect,
+    ordered = sorted(view.fields, key=lambda f: (not f.conflict, not f.suspect, f.state != "unknown",
                                                  (f.confidence if f.confidence is not None else 1.0) >= 0.9))
     for field in ordered:
         if any(field.path.startswith(f"{array}[") for array in view.arrays):
@@ -117,6 +126,9 @@ def _scalar_fields(view: LabelView, disabled: bool, inline_errors: dict[str, str
         key = _key(view, field.path)
         st.text_input(f"{plain(field.path)} — {_provenance(field)}", key=key,
                       help=plain(field.hint) if field.hint else None, disabled=disabled)
+        # "Absent" is a decision with its own control; an empty box alone stays unknown.
+        st.checkbox("not on the document", key=_absent_key(view, field.path), value=field.state == "absent",
+                    disabled=disabled)
         taken = st.session_state.get(resolved_key, {}).get(field.path)
         if field.conflict and not disabled:
             buttons = st.columns(len(field.candidates) or 1)
@@ -166,6 +178,16 @@ def collect_changes(view: LabelView, edited_arrays: dict[str, pd.DataFrame]) -> 
         if key not in st.session_state:
             continue
         text = st.session_state[key]
+        absent = st.session_state.get(_absent_key(view, field.path), field.state == "absent")
+        if absent and field.state != "absent":
+            if text.strip() and text != display(field.value):
+                errors[field.path] = "a value and 'not on the document' at once: clear one"
+            else:
+                changes[field.path] = None  # decided: the document does not show it
+            continue
+        if not absent and field.state == "absent" and not text.strip():
+            errors[field.path] = "no longer absent: type the value the document shows"
+            continue
         if text == display(field.value) and field.path not in resolved:
             continue
         try:

@@ -4,6 +4,8 @@ controls and label paths.
 - The pages: one multi-page ``<Image valueList="$pages">``.
 - One ``<TextArea>`` per scalar leaf (the schema's hint as its header), a ``<Choices>`` for enum
   fields and for the document class.
+- One multiple ``<Choices>`` named ``absent_fields``: the fields the annotator decides are not
+  on the document. A box left empty and not ticked there stays *unknown*.
 - An array of objects (line items, state rows) is one TextArea with a row per line and the
   sub-fields separated by `` | `` in the order the header names: Label Studio has no editable
   table, and a fixed number of boxes per row would cap how many rows a document may have.
@@ -19,6 +21,9 @@ from xml.sax.saxutils import quoteattr
 from curator.labels.paths import leaf_paths, schema_at
 
 CLASS_CONTROL = "document_class"
+# Where an annotator says a field is not on the document: a decision of its own. An empty box
+# that is not ticked here means "not looked at" (unknown), never "absent".
+ABSENT_CONTROL = "absent_fields"
 SEPARATOR = " | "
 
 
@@ -69,6 +74,11 @@ def build_interface(schema: Mapping[str, Any], document_classes: list[str]) -> I
              '      <Header value="Document class" size="5"/>',
              f'      <Choices name="{CLASS_CONTROL}" toName="page" choice="single" showInline="true">']
     lines += [f'        <Choice value={quoteattr(c)}/>' for c in document_classes]
+    lines.append('      </Choices>')
+    lines.append('      <Header value="Not on the document (tick what the document does not show; an empty box '
+                 'that is not ticked stays unknown)" size="5"/>')
+    lines.append(f'      <Choices name="{ABSENT_CONTROL}" toName="page" choice="multiple" showInline="true">')
+    lines += [f'        <Choice value={quoteattr(control.path)}/>' for control in controls.values()]
     lines.append('      </Choices>')
     for control in controls.values():
         if control.kind == "table":

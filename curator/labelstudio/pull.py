@@ -28,6 +28,9 @@ from curator.schemas import builtin_schema
 from curator.store.models import Label, LabelEvent, LabelStatus, LabelStudioTask, SyncState, utcnow
 from curator.workspace import Workspace
 from curator.access import Actor, require
+from curator.curate.fieldsets import field_set_for
+from curator.labels.fields import UNKNOWN, decided_values
+from curator.labels.fieldset import field_state
 from curator.sensitive import audit_value
 
 
@@ -93,6 +96,7 @@ def pull(workspace: Workspace, client, url: str, *, actor: Actor | str, project:
     require(workspace, actor, "sync")
     started = time.perf_counter()
     schema = builtin_schema(schema_name)
+    field_set = field_set_for(workspace, schema_name, schema)
     interface = build_interface(schema, DOCUMENT_CLASSES)
     found = find_project(client, url, project)
     if found is None:
@@ -122,7 +126,7 @@ def pull(workspace: Workspace, client, url: str, *, actor: Actor | str, project:
             report.unchanged += 1
             continue
         who = emails.get(_value(latest, "completed_by"), str(_value(latest, "completed_by")))
-        _apply(workspace, row, latest, who, stamp, interface, schema, report)
+        _apply(workspace, row, latest, who, stamp, interface, schema, field_set, report)
     with workspace.session() as session:
         state = session.get(SyncState, _bookmark_name(url, project_id)) or SyncState(
             name=_bookmark_name(url, project_id), value="")
@@ -135,7 +139,7 @@ def pull(workspace: Workspace, client, url: str, *, actor: Actor | str, project:
 
 
 def _apply(workspace: Workspace, row: LabelStudioTask, annotation: Any, who: str, stamp: str, interface,
-           schema: dict[str, Any], report: PullReport) -> None:
+           schema: dict[str, Any], field_set: list[str], report: PullReport) -> None:
     annotation_id = _value(annotation, "id")
     reason = f"Label Studio annotation {annotation_id}"
     now = utcnow()
@@ -153,15 +157,19 @@ def _apply(workspace: Workspace, row: LabelStudioTask, annotation: Any, who: str
             else:
                 values, unreadable, _document_class = values_from_results(
                     list(_value(annotation, "result") or []), interface, schema)
-                stale_rows = [p for p in fields if "[" in p and p not in values
-                              and p.split("[")[0] in {c.path for c in interface.controls.values() if c.kind == "table"}]
-                changes = {p: v for p, v in values.items()
-                           if p in fields or v is not None}
+                # Rows of a table the annotator filled in (or ticked absent) that are no longer there.
+                tables = {c.path for c in interface.controls.values() if c.kind == "table"}
+                touched = {p.split("[")[0] for p in values if p.split("[")[0] in tables}
+                stale_rows = [p for p in fields if "[" in p and p not in values and p.split("[")[0] in touched]
+                changes = dict(values)
                 for path, old, new, why in merge_human_values(fields, changes, stale_rows, who, now):
                     events.append(LabelEvent(label_id=label.id, field=path, old=audit_value(path, old, schema), new=audit_value(path, new, schema),
                                              source="human", agent=who, reason=f"{why} ({reason})"))
-                _errors, problems = field_errors(schema, {p: e.get("value") for p, e in fields.items()})
+                _errors, problems = field_errors(schema, decided_values(fields))
                 problems = [f"{path}: {why}" for path, why in unreadable.items()] + problems
+                undecided = [leaf for leaf in field_set if field_state(fields, leaf) == UNKNOWN]
+                if undecided:  # not approved while a field of the dataset is unknown
+                    problems.append("unknown: " + ", ".join(undecided[:8]))
                 new_status = LabelStatus.NEEDS_REVIEW if problems else LabelStatus.APPROVED
                 if new_status != label.status or problems:
                     events.append(LabelEvent(

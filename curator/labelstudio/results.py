@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from curator.labels.paths import schema_at
-from curator.labelstudio.interface import CLASS_CONTROL, SEPARATOR, Control, Interface
+from curator.labels.fields import ABSENT, VALUE, state_of
+from curator.labelstudio.interface import ABSENT_CONTROL, CLASS_CONTROL, SEPARATOR, Control, Interface
 from curator.review.values import coerce, display
 
 
@@ -29,7 +30,13 @@ def prediction_results(fields: Mapping[str, Mapping[str, Any]], interface: Inter
                         "value": {"choices": [document_class]}})
     tables: dict[str, dict[int, dict[str, Any]]] = {}
     by_path = {c.path: c for c in interface.controls.values()}
+    absent = sorted(path for path, entry in fields.items() if state_of(entry) == ABSENT and path in by_path)
+    if absent:
+        results.append({"from_name": ABSENT_CONTROL, "to_name": "page", "type": "choices",
+                        "value": {"choices": absent}})
     for path, entry in sorted(fields.items()):
+        if state_of(entry) != VALUE:  # unknown: an empty box; absent: ticked above
+            continue
         value = entry.get("value")
         if "[" in path:
             array, _, rest = path.partition("[")
@@ -57,13 +64,21 @@ def _text(result: Mapping[str, Any]) -> str:
 
 def values_from_results(results: list[Mapping[str, Any]], interface: Interface, schema: Mapping[str, Any],
                         ) -> tuple[dict[str, Any], dict[str, str], str | None]:
-    """A person's annotation as typed values by leaf path (every control: an empty box is null),
-    the fields that could not be read (path -> why), and the document class chosen."""
+    """A person's annotation as typed values by leaf path, the fields that could not be read
+    (path -> why), and the document class chosen. A field ticked "not on the document" is
+    ``None`` (absent); a box left empty and not ticked is not in the values: still unknown."""
     given = {r.get("from_name"): _text(r) for r in results if r.get("from_name")}
+    ticked = {choice for r in results if r.get("from_name") == ABSENT_CONTROL
+              for choice in r.get("value", {}).get("choices", [])}
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for control in interface.controls.values():
         text = given.get(control.name, "")
+        if not text.strip():
+            if control.path in ticked:
+                values[control.path] = None  # decided: not on the document
+            continue  # nobody filled it: unknown
+        # A value typed in the box wins over a tick left from the prediction.
         if control.kind != "table":
             try:
                 values[control.path] = coerce(schema_at(schema, control.path), text)

@@ -23,7 +23,9 @@ from curator.access import Actor, require
 from curator.schemas import builtin_schema
 from curator.store.models import Document, Label, LabelEvent, LabelStatus, Page, utcnow
 from curator.workspace import Workspace
-from curator.labels.fields import ABSENT, VALUE, state_of
+from curator.curate.fieldsets import field_set_for
+from curator.labels.fields import ABSENT, UNKNOWN, VALUE, decided_values, state_of
+from curator.labels.fieldset import field_state
 from curator.labels.writer import write_if_unchanged
 from curator.sensitive import audit_value, is_sensitive
 
@@ -58,6 +60,7 @@ class FieldView:
     suspect: bool = False
     candidates: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    state: str = UNKNOWN  # value, absent (decided: not on the document) or unknown (nobody looked yet)
 
 
 @dataclass
@@ -146,7 +149,7 @@ def open_label(workspace: Workspace, actor: Actor, label_id: int, *, claim_lease
             select(Page.blob_key).where(Page.document_sha256 == label.document_sha256).order_by(Page.index))]
     schema = builtin_schema(label.schema_name)
     stored: dict[str, dict[str, Any]] = json.loads(label.fields)
-    errors, _ = field_errors(schema, {p: e.get("value") for p, e in stored.items()})
+    errors, _ = field_errors(schema, decided_values(stored))
     views = []
     for path in _field_paths(schema, stored):
         entry = stored.get(path, {})
@@ -157,7 +160,7 @@ def open_label(workspace: Workspace, actor: Actor, label_id: int, *, claim_lease
             types=_node_types(node), enum=node.get("enum"), fmt=node.get("format"),
             conflict=bool(entry.get("conflict")), suspect=bool(entry.get("suspect")),
             candidates=[dict(c, value=shown(actor, path, c.get("value"), schema)) for c in entry.get("candidates", [])],
-            error=errors.get(path)))
+            error=errors.get(path) if state_of(entry) != UNKNOWN else None, state=state_of(entry)))
     lease = holder(workspace, label_id)
     # The page image prints what the fields mask: a viewer gets no image of a page that holds
     # a sensitive field (until the evidence boxes let those areas be blacked out).
@@ -210,6 +213,12 @@ def save_label(workspace: Workspace, actor: Actor, label_id: int, *, base_versio
             if open_conflicts:
                 raise ReviewRefused("choose a value for every conflict first: " + ", ".join(open_conflicts),
                                     {p: "conflict not resolved" for p in open_conflicts})
+            undecided = [leaf for leaf in field_set_for(workspace, label.schema_name, schema)
+                         if field_state(fields, leaf) == UNKNOWN]
+            if undecided:  # an approved label goes into the datasets: every field of the set decided
+                raise ReviewRefused("decide every field of the dataset first (type the value, or mark it not on "
+                                    "the document): " + ", ".join(undecided[:8]),
+                                    {leaf: "unknown: type the value or mark it absent" for leaf in undecided})
             if problems:
                 raise ReviewRefused("the label does not match the schema: " + "; ".join(problems[:3]), errors)
             for entry in fields.values():  # approving vouches for every value left as it was
