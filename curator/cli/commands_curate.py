@@ -9,6 +9,8 @@ import typer
 
 from curator.cli.context import workspace_from
 from curator.cli.output import console, fail, print_json, print_table
+from curator.text import for_terminal
+from curator.curate import fieldsets
 from curator.curate.export import export_dataset, labels_by_status, latest_export_folder
 from curator.curate.splits import assign_splits
 from curator.curate.triage import triage
@@ -20,7 +22,12 @@ from exports import FORMATS
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
+fields_app = typer.Typer(help="The dataset's field set: which fields of a schema the datasets hold.",
+                         no_args_is_help=True)
+
+
 def register(app: typer.Typer) -> None:
+    app.add_typer(fields_app, name="fields")
     app.command("triage")(triage_command)
     app.command("split")(split_command)
     app.command("export")(export_command)
@@ -79,16 +86,22 @@ def export_command(
     llama_pages: Annotated[str, typer.Option("--llama-pages", help="per-page or tile (bedrock-llama32).")] = "per-page",
     template: Annotated[Optional[str], typer.Option("--prompt-template", help="User prompt with {keys}, e.g. 'Return JSON with: {keys}'.")] = None,
     max_pixels: Annotated[Optional[int], typer.Option("--max-pixels", help="Pixel budget per image (default per format).")] = None,
+    fields: Annotated[Optional[str], typer.Option("--fields", help="The fields the dataset holds, comma-separated (default: the workspace's field set, see `curator fields`).")] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Write the approved and auto-accepted documents as a provider's dataset, with a manifest."""
+    """Write the approved and auto-accepted documents as a provider's dataset, with a manifest.
+
+    Answers hold the fields of the dataset's field set; a document with an unknown field of
+    the set is left out (and listed), never written with null for a value nobody looked at.
+    """
     if fmt not in FORMATS:
         raise fail(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     with workspace_from(ctx) as workspace:
         try:
             result = export_dataset(workspace, actor=acting_user(ctx), fmt=fmt, schema_name=schema, task=task, dest=dest, s3_prefix=s3,
                                     include_text=include_text, llama_pages=llama_pages, template=template,
-                                    max_pixels=max_pixels)
+                                    max_pixels=max_pixels,
+                                    fields=[f for f in fields.split(",") if f.strip()] if fields else None)
         except (ValueError, KeyError) as exc:
             raise fail(str(exc).strip("'\"")) from None
     if json_output:
@@ -100,6 +113,7 @@ def export_command(
     else:
         console.print(f"export {result.export_id}: {result.counts} -> {result.folder}"
                       + (f" (uploaded to {result.s3_prefix})" if result.uploaded else ""))
+        _print_fields(result.fields)
         _print_validation(result.validation)
     if result.validation["errors"]:
         raise typer.Exit(1)
@@ -138,3 +152,62 @@ def _print_validation(report: dict) -> None:
         console.print(f"[yellow]warning[/]: {warning}", highlight=False)
     if not report["errors"]:
         console.print("[green]valid[/] for " + report["target"])
+
+
+def _print_fields(fields: dict) -> None:
+    if not fields:
+        return
+    left_out = fields.get("left_out", [])
+    console.print(f"{len(fields['fields'])} fields; {len(left_out)} documents left out because a field of the set "
+                  "is unknown on their label" + (" (see manifest.json, fields.left_out)" if left_out else ""),
+                  highlight=False)
+    for item in left_out[:5]:
+        console.print(f"  left out {for_terminal(item['file'] or item['document'][:12])}: {item['reason']}",
+                      highlight=False)
+
+
+@fields_app.command("suggest")
+def fields_suggest(
+    ctx: typer.Context,
+    schema: Annotated[str, typer.Option("--schema", help="Target schema, e.g. invoice or w2.")],
+    min_coverage: Annotated[float, typer.Option("--min-coverage", help="Keep fields decided on at least this share of the labels.")] = 0.9,
+    save: Annotated[bool, typer.Option("--save", help="Keep it as the workspace's field set (curator.toml).")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Propose a field set from what the labels decide today, with why each other field is out."""
+    with workspace_from(ctx) as workspace:
+        try:
+            suggestion = fieldsets.suggest(workspace, schema, min_coverage=min_coverage)
+        except KeyError as exc:
+            raise fail(str(exc).strip("'\"")) from None
+        if save:
+            fieldsets.save(workspace, schema, suggestion.fields)
+    if json_output:
+        print_json(suggestion.to_dict())
+        return
+    print_table(f"{schema}: fields decided on >= {min_coverage:.0%} of {suggestion.labels} labels", ["field", "decided on"],
+                [(leaf, f"{suggestion.coverage[leaf]:.0%}") for leaf in suggestion.fields])
+    if suggestion.left_out:
+        print_table("left out (unknown: never written as null)", ["field", "why"],
+                    list(suggestion.left_out.items()))
+        console.print(fieldsets.how_to_fill(suggestion.left_out, schema), highlight=False)
+    console.print("saved to curator.toml" if save else "not saved: add --save to use it", highlight=False)
+
+
+@fields_app.command("show")
+def fields_show(ctx: typer.Context, schema: Annotated[str, typer.Option("--schema")],
+                json_output: JsonOption = False) -> None:
+    """The field set triage, export and evaluation use for a schema."""
+    with workspace_from(ctx) as workspace:
+        try:
+            chosen = fieldsets.field_set_for(workspace, schema)
+        except KeyError as exc:
+            raise fail(str(exc).strip("'\"")) from None
+        configured = schema in workspace.config.triage.fields
+    if json_output:
+        print_json({"schema": schema, "fields": chosen, "configured": configured})
+        return
+    console.print(f"{schema}: {len(chosen)} fields" + ("" if configured else " (every field: none chosen yet)"),
+                  highlight=False)
+    for leaf in chosen:
+        console.print(f"  {leaf}", highlight=False)
