@@ -116,14 +116,13 @@ def test_upgrade_from_the_first_revision_keeps_the_data(tmp_path, store_url):
     """A workspace made by the first release opens with today's code, its rows intact."""
     from sqlalchemy import text
 
+    from store_rows import insert_document
+
     url = store_url or f"sqlite:///{tmp_path / 'old.db'}"
     engine = make_engine(url)
     upgrade(engine, "0001")
     with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO document (sha256, file_name, source_uri, mime, size_bytes, page_count, status, text_chars,"
-            " original_blob, renderer, dpi, created_at) VALUES ('ab', 'old.pdf', 'file:///old.pdf',"
-            " 'application/pdf', 1, 1, 'ingested', 0, '', 'pypdfium2', 150, CURRENT_TIMESTAMP)"))
+        insert_document(connection)
         connection.execute(text(
             "INSERT INTO page (document_sha256, \"index\", blob_key, width, height, phash, needs_ocr, text)"
             " VALUES ('ab', 0, 'k', 1, 1, '0', true, '')"))

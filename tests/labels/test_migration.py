@@ -6,6 +6,7 @@ import json
 
 from sqlalchemy import text
 
+from store_rows import insert_document
 from curator.store.database import current_revision, head_revision, make_engine, upgrade
 
 
@@ -21,10 +22,7 @@ def test_erp_nulls_become_unknown_and_gaps_are_recomputed(tmp_path, store_url):
         "total": {"value": 12.5, "source": "erp", "agent": "mapping:invoice-sap", "confidence": 0.9},
     }
     with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO document (sha256, file_name, source_uri, mime, size_bytes, page_count, status, text_chars,"
-            " original_blob, renderer, dpi, created_at) VALUES ('ab', 'old.pdf', 'file:///old.pdf',"
-            " 'application/pdf', 1, 1, 'ingested', 0, '', 'pypdfium2', 150, CURRENT_TIMESTAMP)"))
+        insert_document(connection)
         connection.execute(text(
             "INSERT INTO label (document_sha256, schema_name, schema_version, fields, gaps, problems, status, version,"
             " created_at, updated_at) VALUES ('ab', 'invoice', '1', :fields, '[]', '[]', 'auto_accepted', 3,"

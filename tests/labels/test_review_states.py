@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from sqlmodel import select
-from streamlit.testing.v1 import AppTest
+from apptest import review_page
 
 from curator.review.editing import ReviewRefused, open_label, save_label
 from curator.review.users import add_user
@@ -14,7 +14,6 @@ from curator.samples.review_load import populate_for_review
 from curator.store.models import Label, LabelStatus
 from curator.workspace import init_workspace, open_workspace
 
-APP = str(Path(__file__).resolve().parents[2] / "app" / "review_app.py")
 PASSWORD = "correct horse battery"
 
 
@@ -41,14 +40,7 @@ def _workspace_with_unknowns(root: Path) -> int:
 def test_unknown_fields_come_first_and_absent_is_a_decision(tmp_path, monkeypatch):
     label_id = _workspace_with_unknowns(tmp_path / "ws")
     monkeypatch.setenv("CURATOR_WORKSPACE", str(tmp_path / "ws"))
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.text_input(key="login_name").input("rita")
-    at.text_input(key="login_password").input(PASSWORD)
-    at.button[0].click().run()
-    at.session_state["label_id"] = label_id
-    at.session_state["nav"] = "Review"
-    at.run()
-    assert not at.exception, at.exception
+    at = review_page("rita", PASSWORD, label_id)
     labels = [w.label for w in at.text_input if w.key and w.key.startswith("f:")]
     assert labels[0].startswith(("due_date", "po_number")) and "unknown" in labels[0]  # what needs a person first
     assert all("unknown" not in label for label in labels[2:])

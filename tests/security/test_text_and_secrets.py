@@ -23,9 +23,9 @@ from curator.schemas import builtin_schema
 from curator.store.models import Label, LabelEvent
 from curator.text import plain
 from curator.workspace import init_workspace
+from apptest import review_page
 from helpers import PASSWORD, SSN, exportable_workspace, w2_label
 
-APP = str(Path(__file__).resolve().parents[2] / "app" / "review_app.py")
 HOSTILE = ["![b](http://host/x.png)", "[click me](http://evil.example/)", "<img src=x onerror=alert(1)>",
            "**bold** _it_ :red[red] $x^2$ `code`", "# heading", "a\x1b[2Jb"]
 
@@ -35,19 +35,6 @@ def test_plain_text_renders_as_exactly_that_text(text):
     tokens = MarkdownIt("commonmark").parseInline(plain(text))[0].children
     assert [t.type for t in tokens] == ["text"]
     assert tokens[0].content == text.replace("\x1b", "\\x1b")
-
-
-def _review_page(name: str, label_id: int) -> AppTest:
-    """The review page of one label, as ``name`` sees it after logging in."""
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.text_input(key="login_name").input(name)
-    at.text_input(key="login_password").input(PASSWORD)
-    at.button[0].click().run()
-    at.session_state["label_id"] = label_id
-    at.session_state["nav"] = "Review"
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _markdown_sources(at: AppTest) -> list[str]:
@@ -76,7 +63,7 @@ def test_erp_and_teacher_values_are_shown_as_text_in_the_review_ui(tmp_path, mon
         session.commit()
     ws.close()
     monkeypatch.setenv("CURATOR_WORKSPACE", str(tmp_path / "ws"))
-    at = _review_page("rita", label_id)
+    at = review_page("rita", PASSWORD, label_id)
     md = MarkdownIt("commonmark")
     shown = _markdown_sources(at)
     assert any("http" in s for s in shown)  # the hostile values are on the page...
@@ -100,7 +87,7 @@ def test_page_images_are_inline_and_viewers_get_none_with_an_ssn(tmp_path, monke
     ws.close()
     monkeypatch.setenv("CURATOR_WORKSPACE", str(tmp_path / "ws"))
     for name, has_image in (("vic", False), ("rita", True)):
-        at = _review_page(name, label_id)
+        at = review_page(name, PASSWORD, label_id)
         inline = [m for m in at.markdown if "data:image/png;base64," in m.value]
         assert bool(inline) is has_image
         assert not at.get("imgs")  # never a media URL that answers without the session
