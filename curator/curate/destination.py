@@ -43,9 +43,11 @@ def _files_below(folder: Path) -> set[str]:
     return found
 
 
-def check_destination(workspace_root: Path, folder: Path, *, fmt: str, task: str,
-                      schema: str | None) -> PreviousExport | None:
-    """Refuse a destination the export does not own; return the previous export it replaces."""
+def check_destination(workspace_root: Path, folder: Path, *, fmt: str, task: str, schema: str | None,
+                      recorded: frozenset[str] = frozenset()) -> PreviousExport | None:
+    """Refuse a destination the export does not own; return the previous export it replaces.
+
+    ``recorded`` holds the folders the workspace's store lists as its exports."""
     target = Path(os.path.abspath(folder))
     root = workspace_root.resolve()
     resolved = target.resolve()
@@ -67,7 +69,9 @@ def check_destination(workspace_root: Path, folder: Path, *, fmt: str, task: str
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         listed = set(manifest["files"]) | {MANIFEST}
-        same = (manifest.get("format"), manifest.get("task"), manifest.get("schema")) == (fmt, task, schema)
+        # Manifests of earlier releases name no schema: the store's record of the folder vouches.
+        kept = manifest["schema"] if "schema" in manifest else (schema if str(target) in recorded else None)
+        same = (manifest.get("format"), manifest.get("task"), kept) == (fmt, task, schema)
     except (OSError, ValueError, KeyError, TypeError):
         raise UnsafeDestination(f"{folder}: not empty and not a Curator export (no readable {MANIFEST}); "
                                 "choose a new or empty folder") from None

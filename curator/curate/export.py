@@ -100,8 +100,10 @@ def export_dataset(
         parse_s3_uri(s3_prefix)
     name = f"{fmt}-{task}" + (f"-{slug(schema_name)}" if task == "extraction" else "")
     folder = Path(dest) if dest else workspace.root / "exports" / name
+    with workspace.session() as session:
+        recorded = frozenset(session.exec(select(Export.location).where(Export.format == fmt)).all())
     previous = check_destination(workspace.root, folder, fmt=fmt, task=task,
-                                 schema=schema_name if task == "extraction" else None)
+                                 schema=schema_name if task == "extraction" else None, recorded=recorded)
     schema = builtin_schema(schema_name) if task == "extraction" else None
     report = None
     if schema is not None:

@@ -109,3 +109,18 @@ def test_an_invalid_export_never_replaces_a_valid_one(ws, tmp_path):
     bad = export_dataset(ws, actor="admin", fmt="bedrock-nova", schema_name="invoice", dest=str(dest))  # no s3://
     assert bad.validation["errors"] and bad.kept_previous == str(dest) and bad.export_id is None
     assert (dest / "train.jsonl").read_bytes() == before and _exports(ws) == 1
+
+
+def test_an_export_of_the_previous_release_is_recognised_by_the_store(ws, tmp_path):
+    dest = tmp_path / "out"
+    export_dataset(ws, actor="admin", fmt="swift", schema_name="invoice", dest=str(dest))
+    manifest = json.loads((dest / "manifest.json").read_text())
+    del manifest["schema"]  # as the previous release wrote it
+    (dest / "manifest.json").write_text(json.dumps(manifest))
+    again = export_dataset(ws, actor="admin", fmt="swift", schema_name="invoice", dest=str(dest))
+    assert again.export_id is not None and json.loads((dest / "manifest.json").read_text())["schema"] == "invoice"
+    stranger = tmp_path / "elsewhere"  # the same manifest in a folder the store never wrote
+    stranger.mkdir()
+    (stranger / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(UnsafeDestination):
+        export_dataset(ws, actor="admin", fmt="swift", schema_name="invoice", dest=str(stranger))
