@@ -24,10 +24,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from connectors.documents import FolderSource  # noqa: E402
-from curator.erp.accuracy import bootstrap_accuracy  # noqa: E402
-from curator.erp.bootstrap import bootstrap  # noqa: E402
-from curator.erp.mapping import load_mapping  # noqa: E402
-from curator.erp.review import list_matches  # noqa: E402
+from curator.mapping.accuracy import bootstrap_accuracy  # noqa: E402
+from curator.pipeline import bootstrap  # noqa: E402
+from curator.mapping.rules import load_mapping  # noqa: E402
+from curator.matching.decisions import list_matches  # noqa: E402
 from curator.ingest.documents import ingest_documents  # noqa: E402
 from curator.samples.corpus import generate_corpus  # noqa: E402
 from curator.workspace import init_workspace  # noqa: E402

@@ -26,9 +26,9 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from curator.erp.mapping import load_mapping  # noqa: E402
-from curator.erp.matching import match_records  # noqa: E402
-from curator.erp.records import canonical_json  # noqa: E402
+from curator.mapping.rules import load_mapping  # noqa: E402
+from curator.matching.stage import match_records  # noqa: E402
+from curator.records.pull import canonical_json  # noqa: E402
 from curator.samples import invoices as inv  # noqa: E402
 from curator.store.models import Document, ErpRecord, Page  # noqa: E402
 from curator.workspace import init_workspace  # noqa: E402

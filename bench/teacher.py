@@ -48,8 +48,8 @@ from sqlmodel import select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from connectors.documents import FolderSource  # noqa: E402
-from curator.erp.bootstrap import bootstrap  # noqa: E402
-from curator.erp.mapping import load_mapping  # noqa: E402
+from curator.pipeline import bootstrap  # noqa: E402
+from curator.mapping.rules import load_mapping  # noqa: E402
 from curator.ingest.documents import ingest_documents  # noqa: E402
 from curator.samples.corpus import generate_corpus  # noqa: E402
 from curator.schemas import builtin_schema  # noqa: E402

@@ -20,9 +20,9 @@ from curator.curate import fieldsets
 from curator.curate.export import export_dataset
 from curator.curate.splits import assign_splits
 from curator.curate.triage import triage
-from curator.erp.accuracy import bootstrap_accuracy
-from curator.erp.bootstrap import bootstrap
-from curator.erp.mapping import load_mapping
+from curator.mapping.accuracy import bootstrap_accuracy
+from curator.pipeline import bootstrap
+from curator.mapping.rules import load_mapping
 from curator.ingest.documents import IngestReport, ingest_documents
 from curator.progress import ProgressHook, SilentProgress
 from curator.review.users import add_user

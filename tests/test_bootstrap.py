@@ -16,12 +16,12 @@ from typer.testing import CliRunner
 
 from connectors.documents import FolderSource
 from curator.cli import app
-from curator.erp.accuracy import bootstrap_accuracy
-from curator.erp.bootstrap import bootstrap
-from curator.erp.labels import map_documents
-from curator.erp.mapping import load_mapping
-from curator.erp.matching import match_records
-from curator.erp.review import MatchDecisionError, confirm_match, list_matches, reject_match
+from curator.mapping.accuracy import bootstrap_accuracy
+from curator.pipeline import bootstrap
+from curator.mapping.stage import map_documents
+from curator.mapping.rules import load_mapping
+from curator.matching.stage import match_records
+from curator.matching.decisions import MatchDecisionError, confirm_match, list_matches, reject_match
 from curator.ingest.documents import ingest_documents
 from curator.store.models import ErpRecord, Label, LabelEvent, Match
 from curator.review.users import add_user

@@ -22,8 +22,8 @@ from curator.curate.export import export_dataset
 from curator.curate.splits import assign_splits, split_of
 from curator.curate.triage import triage
 from curator.curate.validate import validate_export
-from curator.erp.bootstrap import bootstrap
-from curator.erp.mapping import load_mapping
+from curator.pipeline import bootstrap
+from curator.mapping.rules import load_mapping
 from curator.ingest.documents import ingest_documents
 from curator.samples.noise import save_scan, scanned_pages
 from curator.labels.fieldset import field_state, generic, project_schema
@@ -111,7 +111,7 @@ def test_splits_are_deterministic_grouped_and_stable(ws, prepared, tmp_path):
 def test_a_scan_of_a_document_stays_with_it_but_a_template_does_not_glue(ws, small_corpora, tmp_path):
     import random
 
-    from curator.erp.ocr import ocr_pending_pages
+    from curator.ingest.ocr import ocr_pending_pages
 
     clean = sorted((small_corpora["w2"] / "documents").glob("W2_*.pdf"))[0]
     folder = tmp_path / "rescans"

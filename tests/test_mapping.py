@@ -5,7 +5,7 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from curator.erp.mapping import MappingError, apply_mapping, load_mapping, parse_mapping
+from curator.mapping.rules import MappingError, apply_mapping, load_mapping, parse_mapping
 from curator.labels.paths import build_target, gaps
 from curator.schemas import builtin_schema
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from connectors.records.odata import ODataError, ODataSource
 from curator.cli import app
-from curator.erp.records import ingest_records
+from curator.records.pull import ingest_records
 from fake_odata import V2_PATH, V4_PATH, FakeOData, entity_from_rbkp
 
 KEY = ["CompanyCode", "FiscalYear", "SupplierInvoice"]

@@ -13,7 +13,7 @@ from sqlmodel import func, select
 
 from connectors.records import CsvSource, ParquetSource, SqlSource, XlsxSource, open_record_source
 from curator.catalog import quarantined
-from curator.erp.records import ingest_records
+from curator.records.pull import ingest_records
 from curator.store.models import ErpRecord
 
 RBKP_KEY = ["BUKRS", "GJAHR", "BELNR"]

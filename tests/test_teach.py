@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 from connectors.documents import FolderSource
 from curator.catalog import quarantined
 from curator.cli import app
-from curator.erp.bootstrap import bootstrap
-from curator.erp.mapping import load_mapping
+from curator.pipeline import bootstrap
+from curator.mapping.rules import load_mapping
 from curator.labels.paths import build_target
 from curator.ingest.documents import ingest_documents
 from curator.labels.paths import leaf_paths

@@ -12,14 +12,14 @@ from connectors.records import open_record_source
 from curator.cli.commands_ingest import ingest_app
 from curator.cli.context import workspace_from
 from curator.cli.output import console, errors, fail, print_json, print_table
-from curator.erp.accuracy import bootstrap_accuracy
-from curator.erp.bootstrap import bootstrap
-from curator.erp.labels import map_documents
-from curator.erp.mapping import MappingError, builtin_mapping_names, load_mapping
-from curator.erp.matching import match_records
+from curator.mapping.accuracy import bootstrap_accuracy
+from curator.pipeline import bootstrap
+from curator.mapping.stage import map_documents
+from curator.mapping.rules import MappingError, builtin_mapping_names, load_mapping
+from curator.matching.stage import match_records
 from curator.teach.costs import teacher_costs
-from curator.erp.records import ingest_records
-from curator.erp.review import MatchDecisionError, confirm_match, list_matches, reject_match, unmatched
+from curator.records.pull import ingest_records
+from curator.matching.decisions import MatchDecisionError, confirm_match, list_matches, reject_match, unmatched
 from curator.progress import rich_progress
 from curator.text import for_terminal
 from curator.cli.context import acting_user

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from curator.erp.evidence import document_evidence
+from curator.evidence import document_evidence
 from curator.normalize import text_key
 from curator.store.models import Document, Label, Page, SplitAssignment
 from curator.workspace import Workspace

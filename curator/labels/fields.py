@@ -26,7 +26,7 @@ typed form of one entry; :func:`state_of` reads the state of an entry written by
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator

@@ -14,7 +14,7 @@ from connectors.records import open_record_source
 from connectors.records.files import SourceFileError
 from connectors.records.sql import ReadOnlyRefused, SqlSource
 from curator.cli import app
-from curator.erp.records import ingest_records
+from curator.records.pull import ingest_records
 from curator.workspace import init_workspace
 from helpers import SSN
 

@@ -14,7 +14,7 @@ from curator.cli import app
 from curator.curate.export import export_dataset
 from curator.curate.splits import assign_splits
 from curator.curate.triage import triage
-from curator.erp.review import confirm_match
+from curator.matching.decisions import confirm_match
 from curator.finetune.bedrock import submit_bedrock
 from curator.review.editing import open_label, save_label
 from curator.review.leases import claim, holder, release

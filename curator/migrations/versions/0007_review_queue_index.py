@@ -6,8 +6,6 @@ Create Date: 2026-11-21 20:39:44.697864
 """
 
 from alembic import op
-import sqlalchemy as sa
-import sqlmodel
 
 
 revision = '0007'

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from curator.erp.mapping import Mapping
+from curator.mapping.rules import Mapping
 from curator.labels.compare import flatten, same_value
 from curator.store.models import Document, Label
 

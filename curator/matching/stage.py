@@ -24,11 +24,12 @@ from typing import Any
 
 from sqlmodel import col, delete, select
 
-from curator.erp.evidence import DocumentEvidence, document_evidence, support, words
-from curator.erp.mapping import Mapping, apply_mapping, joined_keys
+from curator.evidence import DocumentEvidence, document_evidence, support, words
+from curator.mapping.rules import Mapping, mapped_record
+from curator.store.reads import document_texts, load_joins, load_records
 from curator.normalize import identifier_key, money_key, parse_date
 from curator.progress import ProgressHook, SilentProgress
-from curator.store.models import Document, ErpRecord, Match, MatchStatus, Page, utcnow
+from curator.store.models import Match, MatchStatus, utcnow
 from curator.workspace import Workspace
 from curator.access import Actor, require
 
@@ -64,42 +65,6 @@ class _Candidate:
     document: str
     score: float
     evidence: dict[str, Any] = field(default_factory=dict)
-
-
-def document_texts(workspace: Workspace, document_class: str | None) -> dict[str, tuple[str, str]]:
-    """sha256 -> (file name, full text from the text layer, or OCR where there is none)."""
-    query = select(Document.sha256, Document.file_name)
-    if document_class:
-        query = query.where(Document.document_class == document_class)
-    with workspace.session() as session:
-        names = dict(session.exec(query).all())
-        texts: dict[str, list[str]] = defaultdict(list)
-        page_query = select(Page.document_sha256, Page.text, Page.ocr_text).order_by(Page.document_sha256, Page.index)
-        if document_class:
-            page_query = page_query.join(Document).where(Document.document_class == document_class)
-        for sha, text, ocr in session.exec(page_query):
-            texts[sha].append(text if text.strip() else (ocr or ""))
-    return {sha: (name, "\n".join(texts.get(sha, []))) for sha, name in names.items()}
-
-
-def load_records(workspace: Workspace, source: str) -> dict[int, tuple[str, dict[str, Any]]]:
-    with workspace.session() as session:
-        rows = session.exec(select(ErpRecord.id, ErpRecord.record_key, ErpRecord.raw).where(ErpRecord.source == source))
-        return {record_id: (key, json.loads(raw)) for record_id, key, raw in rows}
-
-
-def load_joins(workspace: Workspace, mapping: Mapping) -> dict[str, dict[str, dict[str, Any]]]:
-    """alias -> natural key -> row, for the (small) sources a mapping joins."""
-    joins = {}
-    for join in mapping.joins:
-        joins[join.alias] = {key: row for key, row in load_records(workspace, join.source).values()}
-    return joins
-
-
-def mapped_record(mapping: Mapping, row: dict[str, Any], joins: dict[str, dict[str, dict[str, Any]]]):
-    keys = joined_keys(mapping, row)
-    joined = {alias: joins.get(alias, {}).get(key) if key else None for alias, key in keys.items()}
-    return apply_mapping(mapping, row, joined)
 
 
 def match_records(workspace: Workspace, mapping: Mapping, *, actor: Actor | str,

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from connectors.records import open_record_source
-from curator.erp.labels import map_documents
-from curator.erp.mapping import Mapping
-from curator.erp.matching import match_records
-from curator.erp.ocr import ocr_pending_pages
-from curator.erp.records import ingest_records
-from curator.erp.review import unmatched
+from curator.mapping.stage import map_documents
+from curator.mapping.rules import Mapping
+from curator.matching.stage import match_records
+from curator.ingest.ocr import ocr_pending_pages
+from curator.records.pull import ingest_records
+from curator.matching.decisions import unmatched
 from curator.progress import ProgressHook, SilentProgress
 from curator.workspace import Workspace
 from curator.access import Actor, require

@@ -92,7 +92,7 @@ class Mapping:
     def kind(self, path: str) -> str:
         """How a field's values compare (amount, date, identifier, text, boolean); cached."""
         if path not in self._kinds:
-            from curator.erp.evidence import value_kind
+            from curator.evidence import value_kind
 
             self._kinds[path] = value_kind(schema_at(self.schema, path))
         return self._kinds[path]
@@ -371,3 +371,10 @@ def joined_keys(mapping: Mapping, record: dict[str, Any]) -> dict[str, str | Non
 
 
 __all__ = ["FieldRule", "Mapping", "MappingError", "apply_mapping", "joined_keys", "load_mapping", "parse_path"]
+
+
+def mapped_record(mapping: Mapping, row: dict[str, Any], joins: dict[str, dict[str, dict[str, Any]]]) -> MappedRecord:
+    """Apply the mapping to a stored row, with its joined rows looked up by key."""
+    keys = joined_keys(mapping, row)
+    joined = {alias: joins.get(alias, {}).get(key) if key else None for alias, key in keys.items()}
+    return apply_mapping(mapping, row, joined)

@@ -17,9 +17,9 @@ import jsonschema
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from curator.erp.evidence import document_evidence, support
-from curator.erp.mapping import Mapping
-from curator.erp.matching import document_texts, load_joins, load_records, mapped_record
+from curator.evidence import document_evidence, support
+from curator.mapping.rules import Mapping, mapped_record
+from curator.store.reads import document_texts, load_joins, load_records
 from curator.labels.fields import ABSENT, UNKNOWN, VALUE, decided_values, state_of
 from curator.labels.paths import build_target
 from curator.labels.writer import label_gaps, rewrite

@@ -1,1 +1,0 @@
-"""ERP bootstrap: pull records, match them to documents, map them to labels."""

@@ -1,0 +1,1 @@
+"""The match stage: ERP records linked to their documents, with evidence, and people's decisions."""

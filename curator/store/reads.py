@@ -1,0 +1,50 @@
+"""What several stages read from the store: documents' text, stored ERP records, joined sources.
+
+The match and map stages both need them; living here, beside the store, neither stage has to
+reach into the other.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import select
+
+from curator.store.models import Document, ErpRecord, Page
+from curator.workspace import Workspace
+
+if TYPE_CHECKING:
+    from curator.mapping.rules import Mapping
+
+
+def document_texts(workspace: Workspace, document_class: str | None) -> dict[str, tuple[str, str]]:
+    """sha256 -> (file name, full text from the text layer, or OCR where there is none)."""
+    query = select(Document.sha256, Document.file_name)
+    if document_class:
+        query = query.where(Document.document_class == document_class)
+    with workspace.session() as session:
+        names = dict(session.exec(query).all())
+        texts: dict[str, list[str]] = defaultdict(list)
+        page_query = select(Page.document_sha256, Page.text, Page.ocr_text).order_by(Page.document_sha256, Page.index)
+        if document_class:
+            page_query = page_query.join(Document).where(Document.document_class == document_class)
+        for sha, text, ocr in session.exec(page_query):
+            texts[sha].append(text if text.strip() else (ocr or ""))
+    return {sha: (name, "\n".join(texts.get(sha, []))) for sha, name in names.items()}
+
+
+def load_records(workspace: Workspace, source: str) -> dict[int, tuple[str, dict[str, Any]]]:
+    """record id -> (natural key, row) for every stored record of a source."""
+    with workspace.session() as session:
+        rows = session.exec(select(ErpRecord.id, ErpRecord.record_key, ErpRecord.raw).where(ErpRecord.source == source))
+        return {record_id: (key, json.loads(raw)) for record_id, key, raw in rows}
+
+
+def load_joins(workspace: Workspace, mapping: Mapping) -> dict[str, dict[str, dict[str, Any]]]:
+    """alias -> natural key -> row, for the (small) sources a mapping joins."""
+    joins = {}
+    for join in mapping.joins:
+        joins[join.alias] = {key: row for key, row in load_records(workspace, join.source).values()}
+    return joins
