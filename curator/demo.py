@@ -159,11 +159,11 @@ def _teach(workspace, spec: str | None, budget: float, new_progress) -> dict[str
                   "bedrock:us.amazon.nova-premier-v1:0` to spend up to $1 filling the gaps)" if has_credentials else
                   "no AWS credentials on this machine and no --teacher endpoint given; the gaps stay for review")
         return {"skipped": reason}
-    from curator.cli.commands_teach import make_teacher
+    from curator.teach import open_teacher
     from curator.teach.annotate import annotate
     from curator.teach.base import PRICES
 
-    model = make_teacher(spec)
+    model = open_teacher(spec)
     results = {}
     for _, _, _, schema_name in CORPORA:
         report = annotate(workspace, model, actor=LOCAL_ADMIN, schema_name=schema_name, mode="gaps", budget_usd=budget,

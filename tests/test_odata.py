@@ -35,7 +35,7 @@ def _basic(**kw):
 def test_server_driven_paging_in_both_shapes(entities, path, version):
     with FakeOData(entities, page_size=4) as service:
         source = ODataSource(service.base + path, **_basic())
-        rows = [r for r in source.records()]
+        rows = [r.data for r in source.records()]
         assert len(rows) == len(entities)
         assert len(service.requests) == -(-len(entities) // 4)  # one request per page
     first = rows[0]
@@ -51,7 +51,8 @@ def test_top_skip_paging_select_and_filter(entities):
                              select=["CompanyCode", "FiscalYear", "SupplierInvoice"],
                              filter="CompanyCode eq '1000'", **_basic())
         rows = list(source.records())
-        assert all(set(r) == {"CompanyCode", "FiscalYear", "SupplierInvoice", "__row__"} for r in rows)
+        assert all(set(r.data) == {"CompanyCode", "FiscalYear", "SupplierInvoice"} for r in rows)
+        assert [r.number for r in rows] == list(range(1, len(entities) + 1))
         assert len(rows) == len(entities)
         assert any("%24skip=3" in r or "$skip=3" in r for r in service.requests)
         assert all("filter" in r for r in service.requests)

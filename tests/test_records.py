@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlmodel import func, select
 
 from connectors.records import CsvSource, ParquetSource, SqlSource, XlsxSource, open_record_source
+from connectors.records.base import Row
 from curator.catalog import quarantined
 from curator.records.pull import ingest_records
 from curator.store.models import ErpRecord
@@ -20,7 +21,9 @@ RBKP_KEY = ["BUKRS", "GJAHR", "BELNR"]
 
 
 def _rows(source):
-    return [r for r in source.records() if isinstance(r, dict)]
+    rows = [r for r in source.records() if isinstance(r, Row)]
+    assert all(isinstance(r.number, int) for r in rows)  # every row knows its place in the source
+    return [r.data for r in rows]
 
 
 def test_csv_encodings_and_delimiters(tmp_path):
@@ -91,7 +94,7 @@ def test_xlsx_and_parquet_give_the_same_records(small_corpora, tmp_path):
     csv_rows = _rows(CsvSource(small_corpora["invoices"] / "erp" / "RBKP.csv"))
     xlsx_rows = _rows(XlsxSource(small_corpora["invoices"] / "erp" / "RBKP.xlsx"))
     assert [r["BELNR"] for r in csv_rows] == [r["BELNR"] for r in xlsx_rows]
-    table = pa.Table.from_pylist([{k: v for k, v in r.items() if k != "__row__"} for r in csv_rows])
+    table = pa.Table.from_pylist(csv_rows)
     pq.write_table(table, tmp_path / "rbkp.parquet")
     parquet_rows = _rows(ParquetSource(tmp_path / "rbkp.parquet"))
     assert [r["XBLNR"] for r in parquet_rows] == [r["XBLNR"] for r in csv_rows]

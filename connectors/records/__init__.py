@@ -1,7 +1,7 @@
-"""ERP record sources: each is a small class whose ``records()`` yields one dict per row.
+"""ERP record sources: each is a small class whose ``records()`` yields one row at a time.
 
-A row the source cannot read is yielded as a :class:`RowProblem` instead, in stream
-order, so the ingest stage can quarantine it (file, row, reason) and carry on.
+Each row is a :class:`Row` (its number in the source and its values); a row the source
+cannot read is yielded as a :class:`RowProblem` instead, in stream order, so the ingest stage can quarantine it (file, row, reason) and carry on.
 
 >>> source = open_record_source("csv:erp/RBKP.csv")
 >>> for row in source.records():
@@ -13,17 +13,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from connectors.records.base import RowProblem
+from connectors.records.base import DeltaSource, Row, RowProblem
 from connectors.records.files import CsvSource, ParquetSource, XlsxSource
 from connectors.records.sql import SqlSource
 
 
 class RecordSource(Protocol):
+    """Where ERP rows come from. Sources know nothing of the store; a source that can pull only
+    what changed is also a :class:`DeltaSource`."""
+
     name: str
     location: str
     warnings: list[str]  # things the user should know that are not a bad row (an unsure encoding)
 
-    def records(self) -> Iterator[dict[str, Any] | RowProblem]: ...
+    def records(self) -> Iterator[Row | RowProblem]: ...
 
 
 KINDS = ("csv", "xlsx", "parquet", "sql", "odata")
@@ -51,4 +54,5 @@ def open_record_source(spec: str, *, name: str | None = None, options: dict[str,
     return ODataSource(location, name=name, **options)
 
 
-__all__ = ["CsvSource", "ParquetSource", "RecordSource", "RowProblem", "SqlSource", "XlsxSource", "open_record_source"]
+__all__ = ["CsvSource", "DeltaSource", "ParquetSource", "RecordSource", "Row", "RowProblem", "SqlSource", "XlsxSource",
+           "open_record_source"]

@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from connectors.records.base import RowProblem
+from connectors.records.base import Row, RowProblem
 
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = ",;\t|"
@@ -89,7 +89,7 @@ class CsvSource:
         self.encoding = encoding
         self.warnings: list[str] = []
 
-    def records(self) -> Iterator[dict[str, Any] | RowProblem]:
+    def records(self) -> Iterator[Row | RowProblem]:
         try:
             with open(self.path, "rb") as raw:
                 head = raw.read(SNIFF_BYTES)
@@ -134,9 +134,7 @@ class CsvSource:
                         raw=delimiter.join(values)[:500],
                     )
                     continue
-                row = dict(zip(header, (v.strip() for v in values)))
-                row["__row__"] = line_no
-                yield row
+                yield Row(line_no, dict(zip(header, (v.strip() for v in values))))
 
 
 def _checked_lines(handle: io.BufferedReader, encoding: str, undecodable: list[tuple[int, str]]) -> Iterator[str]:
@@ -208,7 +206,7 @@ class XlsxSource:
         self.sheet = sheet
         self.warnings: list[str] = []
 
-    def records(self) -> Iterator[dict[str, Any] | RowProblem]:
+    def records(self) -> Iterator[Row | RowProblem]:
         import openpyxl
 
         check_zip_archive(self.path, self.location)
@@ -231,9 +229,7 @@ class XlsxSource:
                 if len(values) > len(header) and any(v is not None for v in values[len(header):]):
                     yield RowProblem(self.location, number, "values beyond the last header column")
                     continue
-                row = {column: _cell(value) for column, value in zip(header, values) if column}
-                row["__row__"] = number
-                yield row
+                yield Row(number, {column: _cell(value) for column, value in zip(header, values) if column})
         finally:
             workbook.close()
 
@@ -270,7 +266,7 @@ class ParquetSource:
         if problems:
             raise SourceFileError(f"{self.location}: " + "; ".join(problems))
 
-    def records(self) -> Iterator[dict[str, Any] | RowProblem]:
+    def records(self) -> Iterator[Row | RowProblem]:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -283,9 +279,7 @@ class ParquetSource:
         for batch in parquet.iter_batches(batch_size=self.batch_size):
             for row in batch.to_pylist():
                 number += 1
-                row = {key: _parquet_cell(value) for key, value in row.items()}
-                row["__row__"] = number
-                yield row
+                yield Row(number, {key: _parquet_cell(value) for key, value in row.items()})
 
 
 def _parquet_cell(value: Any) -> Any:

@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 import requests
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from connectors.records.base import RowProblem
+from connectors.records.base import Row, RowProblem
 
 _ODATA_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 
@@ -168,7 +168,7 @@ class ODataSource:
             params["$skip"] = 0
         return params
 
-    def records(self) -> Iterator[dict[str, Any] | RowProblem]:
+    def records(self) -> Iterator[Row | RowProblem]:
         inner = V2NextPager() if self._version() == "2" else V4NextLinkPager()
         pager = SkipPager(inner, self.page_size) if self.paging == "skip" else inner
         url, params = self.url, self._params()
@@ -185,8 +185,7 @@ class ODataSource:
                 if self.delta_field and record.get(self.delta_field):
                     stamp = str(record[self.delta_field])
                     self.max_seen = max(self.max_seen or stamp, stamp)
-                record["__row__"] = number
-                yield record
+                yield Row(number, record)
             next_url, next_params = pager.next_url(body, url, params, len(page))
             if next_url and next_url != url and next_params is None:
                 # A server-driven link already carries every query option.

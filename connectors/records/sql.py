@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ResourceClosedError, SQLAlchemyError
 
-from connectors.records.base import RowProblem
+from connectors.records.base import Row, RowProblem
 from connectors.records.files import _cell
 
 _WRITES = {"INSERT", "UPDATE", "DELETE", "MERGE", "UPSERT", "REPLACE", "DROP", "CREATE", "ALTER", "TRUNCATE",
@@ -92,7 +92,7 @@ class SqlSource:
         self.name = name or "sql"
         self.warnings: list[str] = []
 
-    def records(self) -> Iterator[dict[str, Any] | RowProblem]:
+    def records(self) -> Iterator[Row | RowProblem]:
         engine = _read_only_engine(self.url)
         try:
             with engine.connect() as connection:
@@ -108,9 +108,7 @@ class SqlSource:
                     reason = str(getattr(exc, "orig", exc)).splitlines()[0]
                     raise ValueError(f"{self.location}: the query failed: {reason}") from None
                 for number, row in enumerate(rows, start=1):
-                    record = {key: (str(v) if isinstance(v, Decimal) else _cell(v)) for key, v in row.items()}
-                    record["__row__"] = number
-                    yield record
+                    yield Row(number, {key: (str(v) if isinstance(v, Decimal) else _cell(v)) for key, v in row.items()})
                 connection.rollback()  # nothing was written; nothing is kept
         finally:
             engine.dispose()

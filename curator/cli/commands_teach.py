@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Optional
 
 import typer
@@ -12,27 +11,15 @@ from curator.cli.context import workspace_from
 from curator.cli.output import console, fail, print_json, print_table
 from curator.progress import rich_progress
 from curator.curate.triage import triage
+from curator.teach import open_teacher
 from curator.teach.annotate import annotate
 from curator.teach.base import PRICES, Price
 from curator.teach.batch import BedrockBatch, batch_price, run_batch
-from curator.teach.bedrock import BedrockConverseTeacher
-from curator.teach.openai_compat import OpenAICompatibleTeacher
 from curator.cli.context import acting_user
 
 
 def register(app: typer.Typer) -> None:
     app.command("annotate")(annotate_command)
-
-
-def make_teacher(spec: str):
-    """``bedrock:<model>`` or ``openai:<url>#<model>``."""
-    kind, _, rest = spec.partition(":")
-    if kind == "bedrock" and rest:
-        return BedrockConverseTeacher(model=rest)
-    if kind == "openai" and "#" in rest:
-        url, _, model = rest.rpartition("#")
-        return OpenAICompatibleTeacher(url, model, api_key=os.environ.get("OPENAI_API_KEY"))
-    raise ValueError(f"teacher must be bedrock:<model>, bedrock-batch:<model> or openai:<url>#<model>, got {spec!r}")
 
 
 def annotate_command(
@@ -60,7 +47,7 @@ def annotate_command(
     try:
         if kind == "bedrock-batch" and not batch_model:
             raise ValueError("bedrock-batch needs a model: bedrock-batch:<model id>")
-        model = None if kind == "bedrock-batch" else make_teacher(teacher)
+        model = None if kind == "bedrock-batch" else open_teacher(teacher)
         model_id = batch_model if model is None else model.model
         unit = Price(*map(float, price.split(","))) if price else PRICES.get(model_id)
     except (ValueError, TypeError) as exc:

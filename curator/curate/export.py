@@ -120,8 +120,7 @@ def export_dataset(
         options["max_pixels"] = max_pixels
     if template:
         options["template"] = check_template(template)
-    if fmt == "bedrock-llama32":
-        options["pages"] = llama_pages
+    options["pages"] = llama_pages  # the Llama writer's own option; the others leave it
     writer = get_writer(fmt, **options)
     samples = extraction_samples(workspace, schema_name, schema, field_set, report) if task == "extraction" \
         else classification_samples(workspace)

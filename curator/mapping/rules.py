@@ -29,6 +29,7 @@ field, the rule says so and an empty cell makes it *absent*::
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
@@ -39,8 +40,6 @@ from curator.normalize import parse_date, parse_decimal
 from curator.labels.paths import parse_path, schema_at
 from curator.schemas import builtin_schema
 
-SINGLE = {"date", "decimal", "integer", "boolean", "lookup", "upper", "strip", None}
-MULTI = {"join", "template", "difference", "sum"}
 RULE_TRANSFORMS = {"lookup", "constant"}
 
 
@@ -200,9 +199,10 @@ def _rule(target: str, spec: Any, origin: str) -> FieldRule:
         transform = "template"
     if "value" in options and transform is None:
         transform = "constant"
-    if transform not in SINGLE | MULTI | {"constant"}:
+    if transform is not None and transform not in SINGLE_COLUMN and transform not in MULTI_COLUMN \
+            and transform != "constant":
         raise MappingError(f"{origin}: field {target!r}: unknown transform {transform!r}")
-    if transform in MULTI and len(columns) < 2 and transform != "template":
+    if transform in MULTI_COLUMN and len(columns) < 2 and transform != "template":
         raise MappingError(f"{origin}: field {target!r}: transform {transform!r} needs several columns")
     if transform != "constant" and not columns:
         raise MappingError(f"{origin}: field {target!r}: no column given")
@@ -283,66 +283,97 @@ def _nested(source: dict[str, Any], dotted: str) -> Any:
     return node
 
 
+# -- transforms: a registry of small functions -----------------------------------------------
+# One column in (``value``, never None), a value out; ``options`` are the rule's table.
+
+
+def _date(value: Any, options: dict[str, Any]) -> Any:
+    parsed = parse_date(value, options.get("format"))
+    return parsed.isoformat() if parsed else None
+
+
+def _boolean(value: Any, options: dict[str, Any]) -> bool:
+    text = str(value).strip()
+    if text in [str(v) for v in options.get("true", ["1", "true", "X", "Y"])]:
+        return True
+    if text in [str(v) for v in options.get("false", ["0", "false", "", "N"])]:
+        return False
+    raise ValueError(f"{text!r} is neither true nor false")
+
+
+def _lookup(value: Any, options: dict[str, Any]) -> Any:
+    table = {str(k): v for k, v in options.get("values", {}).items()}
+    if str(value) in table:
+        return table[str(value)]
+    if "default" in options:
+        return options["default"]
+    raise ValueError(f"{value!r} is not in the lookup table")
+
+
+SINGLE_COLUMN: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
+    "date": _date,
+    "decimal": lambda value, options: _number(parse_decimal(value, options.get("decimal"))),
+    "integer": lambda value, options: int(str(value).strip()),
+    "boolean": _boolean,
+    "lookup": _lookup,
+    "upper": lambda value, options: str(value).upper(),
+    "strip": lambda value, options: str(value).strip(),
+}
+
+
+# Several columns in (``raw``, any of them may be None), a value out.
+
+
+def _join(raw: list[Any], options: dict[str, Any]) -> Any:
+    return options.get("separator", " ").join(str(v) for v in raw if v not in (None, "")) or None
+
+
+def _template(raw: list[Any], options: dict[str, Any]) -> Any:
+    if all(v is None for v in raw):
+        return None
+    text = options["template"].format(*["" if v is None else v for v in raw])
+    return " ".join(text.split()) or None
+
+
+def _amounts(raw: list[Any], options: dict[str, Any]) -> list[Decimal] | None:
+    numbers = [parse_decimal(v, options.get("decimal")) for v in raw]
+    return None if any(n is None for n in numbers) else numbers
+
+
+def _difference(raw: list[Any], options: dict[str, Any]) -> Any:
+    numbers = _amounts(raw, options)
+    return None if numbers is None else _number(numbers[0] - sum(numbers[1:], Decimal(0)))
+
+
+def _sum(raw: list[Any], options: dict[str, Any]) -> Any:
+    numbers = _amounts(raw, options)
+    return None if numbers is None else _number(sum(numbers, Decimal(0)))
+
+
+MULTI_COLUMN: dict[str, Callable[[list[Any], dict[str, Any]], Any]] = {
+    "join": _join, "template": _template, "difference": _difference, "sum": _sum,
+}
+
+
 def _apply(rule: FieldRule, record, joined, mapping: Mapping) -> Any:
     transform, options = rule.transform, rule.options
     if transform == "constant":
         return options.get("value")
     raw = [_column(column, record, joined, rule) for column in rule.columns]
     try:
-        if transform in MULTI:
-            return _multi(transform, raw, options)
-        value = raw[0]
-        if value is None:
+        if transform in MULTI_COLUMN:
+            return MULTI_COLUMN[transform](raw, options)
+        if raw[0] is None:
             return None
-        if transform is None:
-            return _as_schema_type(value, schema_at(mapping.schema, rule.target))
-        if transform == "date":
-            parsed = parse_date(value, options.get("format"))
-            return parsed.isoformat() if parsed else None
-        if transform == "decimal":
-            return _number(parse_decimal(value, options.get("decimal")))
-        if transform == "integer":
-            return int(str(value).strip())
-        if transform == "boolean":
-            text = str(value).strip()
-            if text in [str(v) for v in options.get("true", ["1", "true", "X", "Y"])]:
-                return True
-            if text in [str(v) for v in options.get("false", ["0", "false", "", "N"])]:
-                return False
-            raise ValueError(f"{text!r} is neither true nor false")
-        if transform == "lookup":
-            table = {str(k): v for k, v in options.get("values", {}).items()}
-            if str(value) in table:
-                return table[str(value)]
-            if "default" in options:
-                return options["default"]
-            raise ValueError(f"{value!r} is not in the lookup table")
-        if transform == "upper":
-            return str(value).upper()
-        return str(value).strip()
+        if transform is None:  # the column as it is, typed by the schema
+            return _as_schema_type(raw[0], schema_at(mapping.schema, rule.target))
+        return SINGLE_COLUMN[transform](raw[0], options)
     except (ValueError, ArithmeticError, TypeError) as exc:
         detail = ", ".join(f"{options[k]}" for k in ("format", "decimal") if k in options)
         raise MappingError(
             f"field {rule.target}: transform {transform!r}{f' ({detail})' if detail else ''} cannot use "
             f"column(s) {', '.join(rule.columns)}: {exc}"
         ) from exc
-
-
-def _multi(transform: str, raw: list[Any], options: dict[str, Any]) -> Any:
-    if transform == "join":
-        parts = [str(v) for v in raw if v not in (None, "")]
-        return options.get("separator", " ").join(parts) or None
-    if transform == "template":
-        if all(v is None for v in raw):
-            return None
-        text = options["template"].format(*["" if v is None else v for v in raw])
-        return " ".join(text.split()) or None
-    numbers = [parse_decimal(v, options.get("decimal")) for v in raw]
-    if any(n is None for n in numbers):
-        return None
-    if transform == "difference":
-        return _number(numbers[0] - sum(numbers[1:], Decimal(0)))
-    return _number(sum(numbers, Decimal(0)))
 
 
 def _number(value: Decimal | None) -> float | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from connectors.records import RecordSource, RowProblem
+from connectors.records import DeltaSource, RecordSource, RowProblem
 from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine
 from curator.sensitive import redact_row, redact_text
@@ -66,7 +66,7 @@ def record_key(row: dict[str, Any], key: Sequence[str]) -> str:
 
 
 def canonical_json(row: dict[str, Any]) -> str:
-    return json.dumps({k: v for k, v in row.items() if k != "__row__"}, sort_keys=True, default=str,
+    return json.dumps(row, sort_keys=True, default=str,
                       ensure_ascii=False)
 
 
@@ -93,9 +93,10 @@ def ingest_records(
     progress.start(None, f"ingest erp {name}")
     seen: dict[str, str] = {}
     batch: list[tuple[str, str, int | None]] = []
-    bookmark = getattr(source, "bookmark", None)  # delta pulls: only rows changed since last time
+    # Delta pulls: only rows changed since the high-water mark kept in the store.
+    bookmark = source.bookmark if isinstance(source, DeltaSource) else None
     with workspace.session() as session:
-        if bookmark and getattr(source, "since", None) is None:
+        if bookmark and source.since is None:
             state = session.get(SyncState, bookmark)
             source.since = state.value if state else None
         for item in source.records():
@@ -104,12 +105,12 @@ def ingest_records(
             if isinstance(item, RowProblem):
                 _quarantine_row(session, report, item.location, item.row, "unreadable_row", item.reason, item.raw)
                 continue
-            row_number = item.get("__row__")
+            row_number, item = item.number, item.data
             missing = [column for column in key if column not in item]
             if missing:
                 raise ValueError(
                     f"{source.location}: key column(s) {', '.join(missing)} not in the export "
-                    f"(columns: {', '.join(c for c in item if c != '__row__')})"
+                    f"(columns: {', '.join(item)})"
                 )
             if any(item[column] in (None, "") for column in key):
                 _quarantine_row(session, report, source.location, row_number, "missing_key",
@@ -133,7 +134,7 @@ def ingest_records(
                 batch = []
         _upsert(session, name, batch, report)
         report.warnings = list(source.warnings)
-        if bookmark and getattr(source, "max_seen", None):
+        if bookmark and source.max_seen:
             session.merge(SyncState(name=bookmark, value=source.max_seen, updated_at=utcnow()))
             session.commit()
     report.seconds = time.perf_counter() - started

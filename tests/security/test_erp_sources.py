@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from connectors.records import open_record_source
+from connectors.records import Row, open_record_source
 from connectors.records.files import SourceFileError
 from connectors.records.sql import ReadOnlyRefused, SqlSource
 from curator.cli import app
@@ -54,7 +54,7 @@ def test_statements_that_write_are_refused_before_sending(ws, erp_db, query):
 def test_the_connection_itself_is_read_only(erp_db):
     """Even a statement the check did not catch cannot write: SQLite opens the file mode=ro."""
     source = SqlSource(f"sqlite:///{erp_db}", "SELECT * FROM audit")
-    assert [row["what"] for row in source.records()] == ["a", "b"]
+    assert [row.data["what"] for row in source.records()] == ["a", "b"]
     source.query = "DROP TABLE audit"  # as if the check had been fooled
     with pytest.raises(ValueError, match="readonly"):
         list(source.records())
@@ -116,10 +116,10 @@ def test_a_latin1_csv_with_a_stray_byte_keeps_its_umlauts(ws, tmp_path):
     report = ingest_records(ws, source, actor="admin", key=["LIFNR"])
     assert report.added == 2 and report.quarantined == 1 and report.problems[0].row == 3  # the rest goes on
     assert report.warnings and "not sure of the encoding" in report.warnings[0]
-    names = [row["NAME1"] for row in open_record_source(f"csv:{path}").records() if isinstance(row, dict)]
+    names = [row.data["NAME1"] for row in open_record_source(f"csv:{path}").records() if isinstance(row, Row)]
     assert names == ["Müßig GmbH", "Bäckerei Groß"]
     declared = open_record_source(f"csv:{path}", options={"encoding": "latin-1"})
-    assert len([r for r in declared.records() if isinstance(r, dict)]) == 3 and not declared.warnings
+    assert len([r for r in declared.records() if isinstance(r, Row)]) == 3 and not declared.warnings
 
 
 def test_parquet_columns_of_the_wrong_type_are_refused_with_the_column(ws, tmp_path):
