@@ -19,10 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlmodel import select
-
-from curator.store.models import Role, User
-
 if TYPE_CHECKING:
     from curator.workspace import Workspace
 
@@ -30,16 +26,16 @@ if TYPE_CHECKING:
 LOCAL_ADMIN = "admin"
 USER_ENV = "CURATOR_USER"
 
-ROLES = (Role.ADMIN, Role.AUTHOR, Role.REVIEWER, Role.VIEWER)
+ROLES = ("admin", "author", "reviewer", "viewer")  # the values of store.models.Role
 _READ = frozenset({"read"})
 _REVIEW = _READ | {"edit", "approve"}
 _AUTHOR = _REVIEW | {"ingest", "bootstrap", "match_decisions", "annotate", "triage", "split", "export",
                      "finetune", "evaluate", "sync"}
 PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.VIEWER: _READ,
-    Role.REVIEWER: _REVIEW,
-    Role.AUTHOR: _AUTHOR,
-    Role.ADMIN: _AUTHOR | {"manage_users"},
+    "viewer": _READ,
+    "reviewer": _REVIEW,
+    "author": _AUTHOR,
+    "admin": _AUTHOR | {"manage_users"},
 }
 _VERBS = {"manage_users": "manage users", "match_decisions": "confirm or reject matches",
           "edit": "edit labels", "approve": "approve or reject labels", "sync": "sync with Label Studio",
@@ -71,6 +67,10 @@ def require(workspace: Workspace, who: Actor | str | None, action: str) -> Actor
     Every domain function that changes the workspace or spends money calls this first, with
     the name its caller gave: the UI, the CLI (``--as``) and scripts are checked alike.
     """
+    from sqlmodel import select
+
+    from curator.store.models import User
+
     name = (who.name if isinstance(who, Actor) else who or "").strip()
     if not name:
         raise PermissionDenied("no acting user: say who acts (curator --as NAME, or CURATOR_USER)")

@@ -97,3 +97,27 @@ def test_demo_end_to_end_and_rerun(tmp_path):
     assert "teacher: skipped" in human.stdout and "match list" in human.stdout
     assert "bootstrap invoices:" in human.stdout and "bootstrap w2:" in human.stdout
     shutil.rmtree(tmp_path / "demo")
+
+
+def test_the_clis_choices_mirror_the_domain():
+    from curator.cli import choices
+    from curator.curate.validate import TARGETS
+    from curator.finetune.sagemaker import DEFAULT_MODEL
+    from curator.mapping.rules import builtin_mapping_names
+    from curator.samples.corpus import KINDS
+    from exports import FORMATS
+
+    assert choices.EXPORT_FORMATS == tuple(FORMATS) and choices.VALIDATION_TARGETS == tuple(TARGETS)
+    assert choices.CORPORA == tuple(KINDS) and choices.BUILTIN_MAPPINGS == tuple(builtin_mapping_names())
+    assert choices.SAGEMAKER_MODEL == DEFAULT_MODEL
+
+
+def test_the_cli_starts_without_the_domains_libraries():
+    import subprocess
+    import sys
+
+    code = ("import sys, curator.cli.app; heavy = {'sqlalchemy', 'sqlmodel', 'pandas', 'boto3', 'label_studio_sdk', "
+            "'alembic', 'scipy', 'PIL', 'streamlit', 'jsonschema'} & {m.split('.')[0] for m in sys.modules}; "
+            "print(sorted(heavy))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]", f"curator --help imports {loaded}"

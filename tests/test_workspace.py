@@ -133,3 +133,11 @@ def test_upgrade_from_the_first_revision_keeps_the_data(tmp_path, store_url):
         assert connection.execute(text("SELECT ocr_text FROM page")).scalar_one() is None
         assert connection.execute(text("SELECT count(*) FROM erp_record")).scalar_one() == 0
     engine.dispose()
+
+
+def test_the_fast_head_revision_is_alembics():
+    """Opening an up-to-date workspace reads the head from the migration file names: they must
+    agree with Alembic's own chain."""
+    from curator.store.database import newest_revision
+
+    assert newest_revision() == head_revision()

@@ -7,17 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
+from curator.cli.choices import EXPORT_FORMATS, VALIDATION_TARGETS
 from curator.cli.context import workspace_from
 from curator.cli.output import console, fail, print_json, print_table
 from curator.text import for_terminal
-from curator.curate import fieldsets
-from curator.curate.export import export_dataset, labels_by_status, latest_export_folder
-from curator.curate.splits import assign_splits
-from curator.curate.triage import triage
-from curator.curate.validate import TARGETS, validate_export
-from curator.schemas import builtin_schema
 from curator.cli.context import acting_user
-from exports import FORMATS
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
@@ -40,6 +34,7 @@ def triage_command(ctx: typer.Context, schema: Annotated[Optional[str], typer.Op
 
     The policy and its thresholds are set in curator.toml, section [triage].
     """
+    from curator.curate.triage import triage
     with workspace_from(ctx) as workspace:
         report = triage(workspace, actor=acting_user(ctx), schema_name=schema)
     if json_output:
@@ -61,6 +56,7 @@ def split_command(
     json_output: JsonOption = False,
 ) -> None:
     """Assign documents to train/validation/test; assigned documents never move."""
+    from curator.curate.splits import assign_splits
     with workspace_from(ctx) as workspace:
         try:
             report = assign_splits(workspace, actor=acting_user(ctx), ratios={"train": train, "validation": validation, "test": test},
@@ -77,7 +73,7 @@ def split_command(
 
 def export_command(
     ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(FORMATS)}.")],
+    fmt: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(EXPORT_FORMATS)}.")],
     schema: Annotated[Optional[str], typer.Option("--schema", help="Target schema: invoice or w2.")] = None,
     task: Annotated[str, typer.Option("--task", help="extraction (document -> JSON) or classification (document -> class).")] = "extraction",
     dest: Annotated[Optional[str], typer.Option("--dest", help="Folder, or s3://bucket/prefix to upload to.")] = None,
@@ -94,8 +90,9 @@ def export_command(
     Answers hold the fields of the dataset's field set; a document with an unknown field of
     the set is left out (and listed), never written with null for a value nobody looked at.
     """
-    if fmt not in FORMATS:
-        raise fail(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    from curator.curate.export import export_dataset
+    if fmt not in EXPORT_FORMATS:
+        raise fail(f"unknown format {fmt!r}; choose from {', '.join(EXPORT_FORMATS)}")
     with workspace_from(ctx) as workspace:
         try:
             result = export_dataset(workspace, actor=acting_user(ctx), fmt=fmt, schema_name=schema, task=task, dest=dest, s3_prefix=s3,
@@ -121,18 +118,21 @@ def export_command(
 
 def validate_command(
     ctx: typer.Context,
-    target: Annotated[str, typer.Option("--target", help=f"One of: {', '.join(TARGETS)}.")],
+    target: Annotated[str, typer.Option("--target", help=f"One of: {', '.join(VALIDATION_TARGETS)}.")],
     export: Annotated[Optional[Path], typer.Option("--export", help="Export folder (default: the latest export of that format).")] = None,
     schema: Annotated[Optional[str], typer.Option("--schema")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Check an export against the provider's rules; exits non-zero on errors."""
-    if target not in TARGETS:
-        raise fail(f"unknown target {target!r}; choose from {', '.join(TARGETS)}")
+    from curator.curate.export import labels_by_status, latest_export_folder
+    from curator.curate.validate import validate_export
+    from curator.schemas import builtin_schema
+    if target not in VALIDATION_TARGETS:
+        raise fail(f"unknown target {target!r}; choose from {', '.join(VALIDATION_TARGETS)}")
     with workspace_from(ctx) as workspace:
-        folder = export or latest_export_folder(workspace, TARGETS[target].export_format)
+        folder = export or latest_export_folder(workspace, _target_format(target))
         if folder is None:
-            raise fail(f"no {TARGETS[target].export_format} export yet: run curator export first")
+            raise fail(f"no {_target_format(target)} export yet: run curator export first")
         statuses = labels_by_status(workspace, schema) if schema else {}
     report = validate_export(Path(folder), target, schema=builtin_schema(schema) if schema else None,
                              labels_by_status=statuses)
@@ -143,6 +143,12 @@ def validate_command(
         _print_validation(report.to_dict())
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _target_format(target: str) -> str:
+    from curator.curate.validate import TARGETS
+
+    return TARGETS[target].export_format
 
 
 def _print_validation(report: dict) -> None:
@@ -175,6 +181,7 @@ def fields_suggest(
     json_output: JsonOption = False,
 ) -> None:
     """Propose a field set from what the labels decide today, with why each other field is out."""
+    from curator.curate import fieldsets
     with workspace_from(ctx) as workspace:
         try:
             suggestion = fieldsets.suggest(workspace, schema, min_coverage=min_coverage)
@@ -198,6 +205,7 @@ def fields_suggest(
 def fields_show(ctx: typer.Context, schema: Annotated[str, typer.Option("--schema")],
                 json_output: JsonOption = False) -> None:
     """The field set triage, export and evaluation use for a schema."""
+    from curator.curate import fieldsets
     with workspace_from(ctx) as workspace:
         try:
             chosen = fieldsets.field_set_for(workspace, schema)

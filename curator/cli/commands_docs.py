@@ -6,11 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from curator.catalog import NotFound, document_summary, find_document, list_documents, quarantine_summary, quarantined
 from curator.cli.context import workspace_from
 from curator.cli.output import console, fail, print_json, print_table
-from curator.ingest.sniff import SUPPORTED
-from curator.sensitive import redact_text
 from curator.text import for_terminal, printable
 
 docs_app = typer.Typer(help="Look at ingested documents and the quarantine.", no_args_is_help=True)
@@ -29,6 +26,8 @@ def docs_list(
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List documents."""
+    from curator.catalog import document_summary, list_documents
+    from curator.ingest.sniff import SUPPORTED
     with workspace_from(ctx) as workspace:
         documents = list_documents(workspace, status=status, document_class=document_class, limit=limit)
     if json_output:
@@ -50,6 +49,7 @@ def docs_show(
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Show one document with its pages."""
+    from curator.catalog import NotFound, find_document
     with workspace_from(ctx) as workspace:
         try:
             detail = find_document(workspace, ref)
@@ -83,6 +83,8 @@ def docs_quarantine(
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List input that could not be used, with the reason. Nothing in it was dropped."""
+    from curator.catalog import quarantine_summary, quarantined
+    from curator.sensitive import redact_text
     with workspace_from(ctx) as workspace:
         entries = [quarantine_summary(e) for e in quarantined(workspace, stage)]
     if json_output:

@@ -8,26 +8,18 @@ from typing import Annotated, Optional
 
 import typer
 
-from connectors.records import open_record_source
+from curator.cli.choices import BUILTIN_MAPPINGS
+
 from curator.cli.commands_ingest import ingest_app
 from curator.cli.context import workspace_from
 from curator.cli.output import console, errors, fail, print_json, print_table
-from curator.mapping.accuracy import bootstrap_accuracy
-from curator.pipeline import bootstrap
-from curator.mapping.stage import map_documents
-from curator.mapping.rules import MappingError, builtin_mapping_names, load_mapping
-from curator.matching.stage import match_records
-from curator.teach.costs import teacher_costs
-from curator.records.pull import ingest_records
-from curator.matching.decisions import MatchDecisionError, confirm_match, list_matches, reject_match, unmatched
-from curator.progress import rich_progress
 from curator.text import for_terminal
 from curator.cli.context import acting_user
 
 match_app = typer.Typer(help="Link ERP records to documents, and review the links.", invoke_without_command=True)
 report_app = typer.Typer(help="Reports on the workspace.", no_args_is_help=True)
 
-MappingOption = Annotated[str, typer.Option("--mapping", "-m", help=f"Mapping file or built-in: {', '.join(builtin_mapping_names())}.")]
+MappingOption = Annotated[str, typer.Option("--mapping", "-m", help=f"Mapping file or built-in: {', '.join(BUILTIN_MAPPINGS)}.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
@@ -39,6 +31,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _mapping(name: str):
+    from curator.mapping.rules import MappingError, load_mapping
     try:
         return load_mapping(name)
     except MappingError as exc:
@@ -57,6 +50,9 @@ def ingest_erp(
     json_output: JsonOption = False,
 ) -> None:
     """Pull ERP records; re-pulling updates changed rows and adds new ones, never duplicates."""
+    from connectors.records import open_record_source
+    from curator.progress import rich_progress
+    from curator.records.pull import ingest_records
     options = {}
     if config:
         try:
@@ -105,6 +101,8 @@ def ingest_erp(
 @match_app.callback()
 def match_command(ctx: typer.Context, mapping: MappingOption = "invoice-sap", json_output: JsonOption = False) -> None:
     """Match records to documents (when no subcommand is given)."""
+    from curator.matching.stage import match_records
+    from curator.progress import rich_progress
     if ctx.invoked_subcommand is not None:
         return
     spec = _mapping(mapping)
@@ -127,6 +125,7 @@ def match_list(
     json_output: JsonOption = False,
 ) -> None:
     """List matches: file, record key, score, status (and the evidence with --json)."""
+    from curator.matching.decisions import list_matches, unmatched
     with workspace_from(ctx) as workspace:
         if unmatched_for:
             spec = _mapping(unmatched_for)
@@ -146,6 +145,7 @@ def match_list(
 
 
 def _decide(ctx, decide, match_id, record, document, source, by, json_output):
+    from curator.matching.decisions import MatchDecisionError
     with workspace_from(ctx) as workspace:
         try:
             result = decide(workspace, match_id=match_id, record=record, document=document, source=source,
@@ -170,6 +170,7 @@ def match_confirm(ctx: typer.Context, match_id: DecisionId = None, record: Recor
                   document: DocumentOption = None, source: SourceOption = None, by: ByOption = None,
                   json_output: JsonOption = False) -> None:
     """Confirm a link (by id, or link a record and a document by hand)."""
+    from curator.matching.decisions import confirm_match
     _decide(ctx, confirm_match, match_id, record, document, source, by, json_output)
 
 
@@ -178,11 +179,14 @@ def match_reject(ctx: typer.Context, match_id: DecisionId = None, record: Record
                  document: DocumentOption = None, source: SourceOption = None, by: ByOption = None,
                  json_output: JsonOption = False) -> None:
     """Reject a link: these two are never linked again."""
+    from curator.matching.decisions import reject_match
     _decide(ctx, reject_match, match_id, record, document, source, by, json_output)
 
 
 def map_command(ctx: typer.Context, mapping: MappingOption = "invoice-sap", json_output: JsonOption = False) -> None:
     """Turn every matched record into a label (provenance erp), listing gaps and suspect fields."""
+    from curator.mapping.stage import map_documents
+    from curator.progress import rich_progress
     spec = _mapping(mapping)
     with workspace_from(ctx) as workspace:
         with rich_progress(not json_output) as progress:
@@ -208,6 +212,8 @@ def bootstrap_command(
     json_output: JsonOption = False,
 ) -> None:
     """ingest erp + OCR + match + map in one go, with one report."""
+    from curator.pipeline import bootstrap
+    from curator.progress import rich_progress
     spec = _mapping(mapping)
     sources = {}
     for item in source or []:
@@ -253,6 +259,7 @@ def report_bootstrap(
     json_output: JsonOption = False,
 ) -> None:
     """Per field: how many bootstrap labels are right, wrong, gaps, and flagged suspect."""
+    from curator.mapping.accuracy import bootstrap_accuracy
     spec = _mapping(mapping)
     with workspace_from(ctx) as workspace:
         report = bootstrap_accuracy(workspace, spec, truth)
@@ -274,6 +281,7 @@ def report_bootstrap(
 @report_app.command("teacher")
 def report_teacher(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Teacher calls by model and mode: answers, failures, tokens, dollars and latency."""
+    from curator.teach.costs import teacher_costs
     with workspace_from(ctx) as workspace:
         report = teacher_costs(workspace)
     if json_output:

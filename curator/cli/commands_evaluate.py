@@ -10,11 +10,6 @@ import typer
 from curator.cli.context import workspace_from
 from curator.names import slug
 from curator.cli.output import console, fail, print_json, print_table
-from curator.evaluate.compare import write_comparison
-from curator.evaluate.metrics import CompareOptions
-from curator.evaluate.runner import EvaluationError, evaluate, list_runs, load_run
-from curator.progress import rich_progress
-from curator.teach.base import PRICES, Price
 from curator.cli.context import acting_user
 
 evaluate_app = typer.Typer(help="Evaluate a model on a split, field by field; compare base and fine-tuned.",
@@ -40,6 +35,10 @@ def evaluate_command(
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Run the model over the split with the export's prompt (or read its predictions) and score it."""
+    from curator.evaluate.metrics import CompareOptions
+    from curator.evaluate.runner import EvaluationError, evaluate
+    from curator.progress import rich_progress
+    from curator.teach.base import PRICES, Price
     if ctx.invoked_subcommand is not None:
         return
     if not model:
@@ -81,6 +80,8 @@ def compare_command(
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The post's table (category x metric), an F1 bar chart and edit-distance heat maps."""
+    from curator.evaluate.compare import write_comparison
+    from curator.evaluate.runner import EvaluationError, load_run
     with workspace_from(ctx) as workspace:
         try:
             a, b = load_run(workspace, base), load_run(workspace, tuned)
@@ -97,6 +98,7 @@ def compare_command(
 
 @evaluate_app.command("list")
 def list_command(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    from curator.evaluate.runner import list_runs
     with workspace_from(ctx) as workspace:
         runs = list_runs(workspace)
     if json_output:

@@ -6,12 +6,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from curator.cli.choices import SAGEMAKER_MODEL
+
 from curator.cli.context import acting_user, workspace_from
 from curator.cli.output import console, fail, print_json, print_table
-from curator.finetune.bedrock import submit_bedrock
-from curator.finetune.jobs import FinetuneError
-from curator.finetune.lifecycle import cleanup_job, deploy_job, job_status, jobs_overview, stop_job
-from curator.finetune.sagemaker import DEFAULT_MODEL, submit_sagemaker
 
 finetune_app = typer.Typer(help="Fine-tune on Bedrock or SageMaker (ms-swift): submit, follow, deploy, clean up.",
                            no_args_is_help=True)
@@ -45,7 +43,7 @@ def submit_command(
     export: Annotated[str, typer.Option("--export", help="export id or latest")] = "latest",
     s3: Annotated[Optional[str], typer.Option("--s3", help="s3://bucket/prefix for job outputs (sagemaker: also inputs)")] = None,
     hp: Annotated[list[str], typer.Option("--hp", help="hyperparameter override NAME=VALUE (repeatable)")] = [],  # noqa: B006
-    model: Annotated[str, typer.Option("--model", help="sagemaker: the model ms-swift fine-tunes")] = DEFAULT_MODEL,
+    model: Annotated[str, typer.Option("--model", help="sagemaker: the model ms-swift fine-tunes")] = SAGEMAKER_MODEL,
     instance_type: Annotated[Optional[str], typer.Option("--instance-type")] = None,
     spot: Annotated[Optional[bool], typer.Option("--spot/--no-spot")] = None,
     image: Annotated[Optional[str], typer.Option("--image", help="sagemaker: training image URI")] = None,
@@ -53,6 +51,9 @@ def submit_command(
     json_output: JsonOption = False,
 ) -> None:
     """Validate the export for the model, upload it if needed, and create the training job."""
+    from curator.finetune.bedrock import submit_bedrock
+    from curator.finetune.jobs import FinetuneError
+    from curator.finetune.sagemaker import submit_sagemaker
     with workspace_from(ctx) as workspace:
         try:
             if provider == "bedrock":
@@ -86,6 +87,8 @@ def submit_command(
 @finetune_app.command("status")
 def status_command(ctx: typer.Context, job: Annotated[str, typer.Argument()], json_output: JsonOption = False) -> None:
     """Stage timeline, the provider's message, training and validation loss (and a PNG curve)."""
+    from curator.finetune.jobs import FinetuneError
+    from curator.finetune.lifecycle import job_status
     with workspace_from(ctx) as workspace:
         try:
             status = job_status(workspace, acting_user(ctx), job)
@@ -106,6 +109,7 @@ def status_command(ctx: typer.Context, job: Annotated[str, typer.Argument()], js
 
 @finetune_app.command("list")
 def list_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    from curator.finetune.lifecycle import jobs_overview
     with workspace_from(ctx) as workspace:
         jobs = jobs_overview(workspace, acting_user(ctx))
     if json_output:
@@ -117,6 +121,7 @@ def list_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
 
 def _simple(ctx: typer.Context, action, job: str, json_output: bool, **kwargs) -> None:
+    from curator.finetune.jobs import FinetuneError
     with workspace_from(ctx) as workspace:
         try:
             result = action(workspace, acting_user(ctx), job, **kwargs)
@@ -127,6 +132,7 @@ def _simple(ctx: typer.Context, action, job: str, json_output: bool, **kwargs) -
 
 @finetune_app.command("stop")
 def stop_command(ctx: typer.Context, job: Annotated[str, typer.Argument()], json_output: JsonOption = False) -> None:
+    from curator.finetune.lifecycle import stop_job
     _simple(ctx, stop_job, job, json_output)
 
 
@@ -134,16 +140,19 @@ def stop_command(ctx: typer.Context, job: Annotated[str, typer.Argument()], json
 def deploy_command(ctx: typer.Context, job: Annotated[str, typer.Argument()],
                    no_wait: Annotated[bool, typer.Option("--no-wait")] = False, json_output: JsonOption = False) -> None:
     """Serve the custom model on demand (waits until it is Active, about 30 minutes)."""
+    from curator.finetune.lifecycle import deploy_job
     _simple(ctx, deploy_job, job, json_output, wait=not no_wait)
 
 
 @finetune_app.command("cleanup")
 def cleanup_command(ctx: typer.Context, job: Annotated[str, typer.Argument()], json_output: JsonOption = False) -> None:
     """Remove the deployment and the custom model: nothing of the job is billed any more."""
+    from curator.finetune.lifecycle import cleanup_job
     _simple(ctx, cleanup_job, job, json_output)
 
 
 @finetune_app.command("delete")
 def delete_command(ctx: typer.Context, job: Annotated[str, typer.Argument()], json_output: JsonOption = False) -> None:
     """Like cleanup, and mark the job deleted."""
+    from curator.finetune.lifecycle import cleanup_job
     _simple(ctx, cleanup_job, job, json_output)

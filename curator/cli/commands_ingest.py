@@ -6,11 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from connectors.documents import open_document_source
 from curator.cli.context import acting_user, workspace_from
 from curator.cli.output import console, errors, fail, print_json, print_table
-from curator.ingest.documents import ingest_documents
-from curator.progress import rich_progress
 
 ingest_app = typer.Typer(help="Bring documents (and, later, ERP records) into the workspace.", no_args_is_help=True)
 
@@ -34,6 +31,9 @@ def ingest_docs(
     Re-running is cheap: unchanged files are skipped, known content is not rendered again.
     Bad files go to the quarantine (`curator docs quarantine`); the exit code is 1 when any did.
     """
+    from connectors.documents import open_document_source
+    from curator.ingest.documents import ingest_documents
+    from curator.progress import rich_progress
     if renderer not in (None, "pypdfium2", "pdf2image"):
         raise fail("--renderer must be pypdfium2 or pdf2image")
     with workspace_from(ctx) as workspace:

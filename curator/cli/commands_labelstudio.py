@@ -9,10 +9,6 @@ import typer
 
 from curator.cli.context import workspace_from
 from curator.cli.output import console, fail, print_json, print_table
-from curator.labelstudio.client import LabelStudioError, connect
-from curator.labelstudio.pull import pull
-from curator.labelstudio.push import push
-from curator.progress import rich_progress
 from curator.cli.context import acting_user
 
 labelstudio_app = typer.Typer(help="Push pre-annotated documents to Label Studio, pull human labels back.",
@@ -30,6 +26,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _client(url: str, token: str | None):
+    from curator.labelstudio.client import LabelStudioError, connect
     token = token or os.environ.get("LABEL_STUDIO_API_KEY")
     if not token:
         raise fail("a token is needed: --token or $LABEL_STUDIO_API_KEY")
@@ -55,6 +52,9 @@ def push_command(
     json_output: JsonOption = False,
 ) -> None:
     """Create or update the project (interface from the schema) and push documents with predictions."""
+    from curator.labelstudio.client import LabelStudioError
+    from curator.labelstudio.push import push
+    from curator.progress import rich_progress
     client = _client(url, token)
     with workspace_from(ctx) as workspace:
         try:
@@ -83,6 +83,8 @@ def pull_command(
     json_output: JsonOption = False,
 ) -> None:
     """Bring submitted annotations back (typed by the schema, provenance human, audit logged)."""
+    from curator.labelstudio.client import LabelStudioError
+    from curator.labelstudio.pull import pull
     client = _client(url, token)
     with workspace_from(ctx) as workspace:
         try:

@@ -12,7 +12,7 @@ import typer
 
 from curator.cli.context import acting_user, workspace_from
 from curator.cli.output import console, fail, print_json, print_table
-from curator.review.users import ROLES, add_user, disable_user, list_users
+from curator.access import ROLES
 
 users_app = typer.Typer(help="People who log in to the review UI, and their roles.", no_args_is_help=True)
 APP_FILE = Path(__file__).resolve().parents[2] / "app" / "review_app.py"
@@ -33,6 +33,7 @@ def users_add(
     """Add a user (or change a user's role and password); admins only. The password is asked
     (hidden), read with --password-stdin, or taken from $CURATOR_PASSWORD, never from the
     command line where `ps` would show it; it is stored as an argon2 hash."""
+    from curator.review.users import add_user
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -48,6 +49,7 @@ def users_add(
 
 @users_app.command("list")
 def users_list(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    from curator.review.users import list_users
     with workspace_from(ctx) as workspace:
         users = list_users(workspace)
     if json_output:
@@ -59,6 +61,7 @@ def users_list(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--
 
 @users_app.command("disable")
 def users_disable(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
+    from curator.review.users import disable_user
     with workspace_from(ctx) as workspace:
         try:
             disable_user(workspace, name, by=acting_user(ctx))
@@ -73,6 +76,7 @@ def review_command(
     address: Annotated[str, typer.Option("--address", help="127.0.0.1 keeps it on this machine; 0.0.0.0 shares it.")] = "127.0.0.1",
 ) -> None:
     """Start the review UI (Streamlit) on this workspace."""
+    from curator.review.users import list_users
     with workspace_from(ctx) as workspace:
         root = workspace.root
         if not list_users(workspace):

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError
 
 from curator.cli.context import workspace_from
 from curator.cli.output import console, fail, print_json, print_table
-from curator.progress import rich_progress
-from curator.curate.triage import triage
-from curator.teach import open_teacher
-from curator.teach.annotate import annotate
-from curator.teach.base import PRICES, Price
-from curator.teach.batch import BedrockBatch, batch_price, run_batch
 from curator.cli.context import acting_user
+
+if TYPE_CHECKING:
+    from curator.teach.base import Price
+    from curator.teach.batch import BedrockBatch
 
 
 def register(app: typer.Typer) -> None:
@@ -43,6 +40,13 @@ def annotate_command(
     unanswered (at half the on-demand price); run it again, or pass --wait, to collect.
     Labels the teacher changed are triaged again at the end.
     """
+    from curator.curate.triage import triage
+    from curator.progress import rich_progress
+    from curator.teach import open_teacher
+    from curator.teach.annotate import annotate
+    from curator.teach.base import PRICES, Price
+    from botocore.exceptions import BotoCoreError, ClientError
+    from curator.teach.batch import run_batch
     kind, _, batch_model = teacher.partition(":")
     try:
         if kind == "bedrock-batch" and not batch_model:
@@ -104,10 +108,12 @@ class _EstimateOnly:
 
 
 def _half(price: Price | None) -> Price | None:
+    from curator.teach.batch import batch_price
     return batch_price(price) if price else None
 
 
 def _batch(workspace, model: str, s3: str | None, role_arn: str | None) -> BedrockBatch:
+    from curator.teach.batch import BedrockBatch
     settings = workspace.config.teacher
     s3, role_arn = s3 or settings.batch_s3, role_arn or settings.batch_role_arn
     if not s3 or not role_arn:

@@ -8,14 +8,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from curator.cli.choices import CORPORA
+
 from curator.cli.context import workspace_from
 from curator.cli.output import console, fail, print_json
-from curator.config import ConfigError
-from curator.demo import run_demo
-from curator.progress import rich_progress
-from curator.samples.corpus import KINDS, generate_corpus
-from curator.store.database import StoreError, current_revision, head_revision
-from curator.workspace import WorkspaceError, init_workspace
 
 db_app = typer.Typer(help="The workspace store: schema version and migrations.", no_args_is_help=True)
 
@@ -33,6 +29,9 @@ def init(
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Create a workspace: curator.toml, the store (migrated to the current schema) and the blob store."""
+    from curator.config import ConfigError
+    from curator.store.database import StoreError
+    from curator.workspace import WorkspaceError, init_workspace
     try:
         workspace = init_workspace(directory, db_url=db)
     except (WorkspaceError, StoreError, ConfigError) as exc:
@@ -48,6 +47,7 @@ def init(
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Migrate the store to the current schema (opening a workspace does this too)."""
+    from curator.store.database import current_revision, head_revision
     with workspace_from(ctx) as workspace:
         console.print(f"store at revision {current_revision(workspace.engine)} (head {head_revision()})")
 
@@ -55,6 +55,7 @@ def db_upgrade(ctx: typer.Context) -> None:
 @db_app.command("current")
 def db_current(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show the store's schema revision."""
+    from curator.store.database import current_revision, head_revision
     with workspace_from(ctx) as workspace:
         data = {"store": workspace.store_url, "revision": current_revision(workspace.engine), "head": head_revision()}
     if json_output:
@@ -64,7 +65,7 @@ def db_current(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--
 
 
 def samples(
-    kind: Annotated[str, typer.Argument(help=f"Which corpus: {' | '.join(KINDS)}.")],
+    kind: Annotated[str, typer.Argument(help=f"Which corpus: {' | '.join(CORPORA)}.")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write documents/, erp/ and truth/ into.")],
     n: Annotated[int, typer.Option("--n", min=1, help="Number of documents.")] = 50,
     seed: Annotated[int, typer.Option("--seed", help="Seed: the same seed gives byte-identical files.")] = 0,
@@ -72,8 +73,10 @@ def samples(
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Generate a synthetic corpus (W-2 forms or supplier invoices) with its ERP export and ground truth."""
-    if kind not in KINDS:
-        raise fail(f"unknown corpus {kind!r}; choose from {', '.join(KINDS)}")
+    from curator.progress import rich_progress
+    from curator.samples.corpus import generate_corpus
+    if kind not in CORPORA:
+        raise fail(f"unknown corpus {kind!r}; choose from {', '.join(CORPORA)}")
     with rich_progress(not json_output) as progress:
         report = generate_corpus(kind, n, seed, out, noise=noise, progress=progress)
     if json_output:
@@ -96,6 +99,8 @@ def demo(
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Run the main job on the embedded default store: corpus, workspace, ingest; then summarise."""
+    from curator.demo import run_demo
+    from curator.progress import rich_progress
     with rich_progress(not json_output) as progress_bar:
         report = run_demo(directory, n=n, seed=seed, workers=workers, teacher=teacher,
                           progress_factory=lambda: progress_bar)

@@ -1,4 +1,9 @@
-"""What the root command hands to its subcommands, and opening the workspace once."""
+"""What the root command hands to its subcommands, and opening the workspace once.
+
+Command modules import only typer and this package at the top; what a command needs (the
+store, pandas, boto3, Label Studio's SDK) it imports when it runs, so `curator --help` and
+every command start without loading the others' libraries.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from curator.access import LOCAL_ADMIN, USER_ENV, PermissionDenied
 from curator.cli.output import fail
-from curator.config import ConfigError
-from curator.store.database import StoreError
-from curator.workspace import Workspace, WorkspaceError, open_workspace
+
+if TYPE_CHECKING:
+    from curator.workspace import Workspace
 
 
 @dataclass
@@ -31,6 +37,11 @@ def acting_user(ctx: typer.Context) -> str:
 
 @contextmanager
 def workspace_from(ctx: typer.Context) -> Iterator[Workspace]:
+    # The store's libraries load here, when a command needs the workspace: `--help` stays fast.
+    from curator.config import ConfigError
+    from curator.store.database import StoreError
+    from curator.workspace import WorkspaceError, open_workspace
+
     state: CliState = ctx.obj or CliState()
     try:
         workspace = open_workspace(state.workspace)

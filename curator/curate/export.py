@@ -55,6 +55,7 @@ class ExportResult:
 
 
 def labels_by_status(workspace: Workspace, schema_name: str) -> dict[str, int]:
+    """How many labels of a schema are in each status (for the export's and validation's report)."""
     with workspace.session() as session:
         return dict(session.exec(select(Label.status, func.count()).where(Label.schema_name == schema_name)
                                  .group_by(Label.status)).all())

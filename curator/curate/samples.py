@@ -93,6 +93,7 @@ def extraction_samples(workspace: Workspace, schema_name: str, schema: dict, fie
 
 
 def classification_samples(workspace: Workspace) -> Iterator[Sample]:
+    """Every document with a class and a split, first page only: the document-type dataset."""
     query = (select(Document.sha256, Document.document_class, SplitAssignment.split)
              .join(SplitAssignment, SplitAssignment.document_sha256 == Document.sha256)
              .where(Document.document_class != None)  # noqa: E711

@@ -114,6 +114,14 @@ def assign_splits(
     seed: int = 0,
     near_duplicate_distance: int = 6,
 ) -> SplitReport:
+    """Assign every document not yet in a split to train, validation or test (authors).
+
+    Stratified by class, near-duplicate pages and ``group_by`` values kept together, and
+    persisted: a document keeps its split forever, so re-exports never leak test documents into
+    training.
+
+    >>> assign_splits(workspace, actor="ana", group_by=["seller_name"], seed=7).counts
+    """
     require(workspace, actor, "split")
     ratios = ratios or {"train": 0.8, "validation": 0.1, "test": 0.1}
     if set(ratios) != set(SPLITS) or any(v < 0 for v in ratios.values()) or abs(sum(ratios.values()) - 1) > 1e-6:
@@ -203,5 +211,6 @@ def assign_splits(
 
 
 def split_of(workspace: Workspace) -> dict[str, str]:
+    """Document sha256 -> its split, as stored."""
     with workspace.session() as session:
         return dict(session.exec(select(SplitAssignment.document_sha256, SplitAssignment.split)).all())

@@ -104,6 +104,11 @@ def _leaves(answer: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 def validate_export(folder: Path, target: str, *, schema: dict[str, Any] | None = None,
                     labels_by_status: dict[str, int] | None = None) -> ValidationReport:
+    """Check an export folder against a provider's rules (format, images, reserved strings, counts,
+    the answers against the schema projected on the export's field set), before a paid job does.
+
+    >>> validate_export(Path("exports/swift-extraction-w2"), "swift", schema=builtin_schema("w2")).ok
+    """
     rules = TARGETS[target]
     report = ValidationReport(target=target, folder=str(folder), labels_by_status=labels_by_status or {})
     manifest_path = folder / "manifest.json"

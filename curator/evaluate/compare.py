@@ -124,6 +124,9 @@ def heatmap(run: dict[str, Any], path: Path, max_documents: int = 60) -> Path:
 
 
 def write_comparison(base: dict[str, Any], tuned: dict[str, Any], out: Path) -> dict[str, Any]:
+    """Base versus fine-tuned, as the published table (category x metric), an F1 bar chart and
+    edit-distance heat maps: Markdown, HTML and PNG files in ``out``.
+    """
     rows = comparison_rows(base, tuned)
     out.mkdir(parents=True, exist_ok=True)
     chart = f1_chart(rows, out / "f1_by_category.png", base["name"], tuned["name"])

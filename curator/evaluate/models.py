@@ -69,6 +69,7 @@ class OpenAIChat:
 
 
 def make_model(spec: str) -> BedrockChat | OpenAIChat:
+    """A model to evaluate from its spec: ``bedrock:<model id>`` or ``openai:<url>#<model>``."""
     import os
 
     kind, _, rest = spec.partition(":")

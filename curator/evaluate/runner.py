@@ -180,6 +180,9 @@ def _dataset_schema(workspace: Workspace, schema_name: str) -> tuple[dict[str, A
 
 def score_run(workspace: Workspace, name: str, *, options: CompareOptions = CompareOptions(),
               price: Price | None = None) -> dict[str, Any]:
+    """Score a run's stored answers against the labels over the dataset's field set (decided fields
+    only; documents with an unknown field of the set are skipped and counted).
+    """
     with workspace.session() as session:
         run = session.exec(select(EvalRun).where(EvalRun.name == name)).first()
         if run is None:
@@ -225,6 +228,7 @@ def score_run(workspace: Workspace, name: str, *, options: CompareOptions = Comp
 
 
 def load_run(workspace: Workspace, name: str) -> dict[str, Any]:
+    """A run's stored metrics, by name."""
     with workspace.session() as session:
         run = session.exec(select(EvalRun).where(EvalRun.name == name)).first()
     if run is None:
@@ -233,6 +237,7 @@ def load_run(workspace: Workspace, name: str) -> dict[str, Any]:
 
 
 def list_runs(workspace: Workspace) -> list[dict[str, Any]]:
+    """Every evaluation run with its headline figures."""
     with workspace.session() as session:
         runs = session.exec(select(EvalRun).order_by(EvalRun.id)).all()
     out = []

@@ -97,6 +97,11 @@ def plan_bedrock(workspace: Workspace, actor: Actor, *, base: str, role_arn: str
 
 def submit_bedrock(workspace: Workspace, actor: Actor, *, client: Any = None, s3_client: Any = None,
                    dry_run: bool = False, **options: Any) -> dict[str, Any]:
+    """Start a Bedrock customization job from a validated export (authors and admins: it spends
+    money). Idempotent: the same export, model and settings adopt the job already started.
+
+    >>> submit_bedrock(workspace, "ana", base="nova-lite", role_arn=role, dry_run=True)["request"]
+    """
     plan = plan_bedrock(workspace, actor, **options)
     chosen = plan.pop("_export")
     if dry_run:

@@ -29,6 +29,10 @@ def _service(job) -> str:
 
 def job_status(workspace: Workspace, actor: Actor, name: str, *, client: Any = None, s3_client: Any = None,
                chart: bool = True) -> dict[str, Any]:
+    """A job's status from its provider: stage timeline, failure message, loss curve.
+
+    >>> job_status(workspace, "ana", "curator-ft-1a2b")["status"]
+    """
     actor = require(workspace, actor, "read")
     job = get_job(workspace, name)
     client, s3_client = _client(workspace, _service(job), client), _client(workspace, "s3", s3_client)
@@ -64,6 +68,7 @@ def loss_chart(points: list[dict[str, float]], path: Path, title: str) -> Path:
 
 
 def jobs_overview(workspace: Workspace, actor: Actor) -> list[dict[str, Any]]:
+    """Every fine-tuning job of the workspace, newest first."""
     actor = require(workspace, actor, "read")
     return [{"name": j.name, "provider": j.provider, "base_model": j.base_model, "export": j.export_id,
              "status": j.status, "custom_model_arn": j.custom_model_arn, "deployment_arn": j.deployment_arn,
@@ -71,6 +76,7 @@ def jobs_overview(workspace: Workspace, actor: Actor) -> list[dict[str, Any]]:
 
 
 def stop_job(workspace: Workspace, actor: Actor, name: str, *, client: Any = None) -> dict[str, Any]:
+    """Stop a running job at its provider (authors and admins)."""
     actor = require(workspace, actor, "finetune")
     job = get_job(workspace, name)
     client = _client(workspace, _service(job), client)
@@ -79,6 +85,7 @@ def stop_job(workspace: Workspace, actor: Actor, name: str, *, client: Any = Non
 
 def deploy_job(workspace: Workspace, actor: Actor, name: str, *, client: Any = None, wait: bool = True,
                poll_seconds: float = 30.0) -> dict[str, Any]:
+    """Deploy a finished Bedrock job's custom model for on-demand inference (authors and admins)."""
     actor = require(workspace, actor, "finetune")
     job = get_job(workspace, name)
     if job.provider != "bedrock":

@@ -73,6 +73,7 @@ def plan_sagemaker(workspace: Workspace, actor: Actor, *, role_arn: str | None, 
                    s3: str | None = None, model: str = DEFAULT_MODEL, overrides: dict[str, str] | None = None,
                    instance_type: str | None = None, spot: bool | None = None, image: str | None = None,
                    max_hours: int | None = None) -> dict[str, Any]:
+    """What a SageMaker ms-swift job would be: the export checked, the entry script, the request."""
     actor = require(workspace, actor, "finetune")
     settings = workspace.config.finetune
     role_arn = role_arn or settings.role_arn
@@ -125,6 +126,10 @@ def plan_sagemaker(workspace: Workspace, actor: Actor, *, role_arn: str | None, 
 
 def submit_sagemaker(workspace: Workspace, actor: Actor, *, client: Any = None, s3_client: Any = None,
                      dry_run: bool = False, **options: Any) -> dict[str, Any]:
+    """Start a SageMaker training job running ms-swift on an export (authors and admins).
+
+    >>> submit_sagemaker(workspace, "ana", role_arn=role, s3="s3://bucket/curator", dry_run=True)
+    """
     plan = plan_sagemaker(workspace, actor, **options)
     chosen, base = plan.pop("_export"), plan.pop("_base")
     if dry_run:

@@ -149,6 +149,7 @@ def _to_rgb_or_gray(image: Image.Image) -> Image.Image:
 
 
 def render(data: bytes, mime: str, settings: RenderSettings) -> Iterator[PageImage]:
+    """The pages of a file (PDF or image) as images with their text layer, refusing bad input early."""
     if mime == "application/pdf":
         return render_pdf(data, settings)
     return render_image(data, settings)

@@ -113,6 +113,9 @@ def end_with_parent(parent_pid: int, every_seconds: float = 1.0) -> None:
 
 
 def render_job(job: RenderJob) -> RenderResult:
+    """Render one file in a worker process: pages to PNG blobs with hashes and text; a refused file
+    leaves no blobs behind.
+    """
     started = time.perf_counter()
     result = RenderResult(sha256=job.sha256)
     if job.blob_root not in _blob_stores:  # one store per worker process, so its folder cache lasts

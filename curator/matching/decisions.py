@@ -18,6 +18,7 @@ class MatchDecisionError(ValueError):
 
 
 def list_matches(workspace: Workspace, *, status: str | None = None, source: str | None = None) -> list[dict[str, Any]]:
+    """The record-document links, with file, record key, score and status (for people to decide)."""
     query = (select(Match, ErpRecord.record_key, ErpRecord.source, Document.file_name)
              .join(ErpRecord, ErpRecord.id == Match.record_id)
              .join(Document, Document.sha256 == Match.document_sha256)
@@ -36,6 +37,7 @@ def list_matches(workspace: Workspace, *, status: str | None = None, source: str
 
 
 def unmatched(workspace: Workspace, source: str, document_class: str | None) -> dict[str, list[str]]:
+    """Records without a document and documents without a record, for one source and class."""
     with workspace.session() as session:
         linked = select(Match.record_id).where(col(Match.status).in_(MatchStatus.LINKED + (MatchStatus.AMBIGUOUS,)))
         records = session.exec(select(ErpRecord.record_key).where(ErpRecord.source == source,

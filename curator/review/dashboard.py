@@ -17,6 +17,7 @@ from curator.workspace import Workspace
 
 
 def status_counts(workspace: Workspace, actor: Actor) -> list[dict[str, Any]]:
+    """Labels per status, for the dashboard's chart."""
     actor = require(workspace, actor, "read")
     with workspace.session() as session:
         rows = session.exec(select(Label.schema_name, Label.status, func.count()).group_by(

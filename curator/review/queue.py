@@ -106,6 +106,7 @@ def iter_queue(workspace: Workspace, actor: Actor, filters: QueueFilter = QueueF
 
 def review_queue(workspace: Workspace, actor: Actor, filters: QueueFilter = QueueFilter(),
                  limit: int = 50) -> list[QueueItem]:
+    """The first ``limit`` documents of the queue, in review order."""
     items = []
     for item in iter_queue(workspace, actor, filters, batch=limit):
         items.append(item)
@@ -115,6 +116,7 @@ def review_queue(workspace: Workspace, actor: Actor, filters: QueueFilter = Queu
 
 
 def queue_size(workspace: Workspace, actor: Actor, filters: QueueFilter = QueueFilter()) -> int:
+    """How many documents the queue holds with these filters."""
     actor = require(workspace, actor, "read")
     with workspace.session() as session:
         query = _scoped(select(func.count()).select_from(Label)

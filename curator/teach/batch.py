@@ -139,6 +139,7 @@ def run_batch(
 
 
 def batch_status(workspace: Workspace, model: str | None = None) -> list[dict[str, Any]]:
+    """The Bedrock batch jobs of the workspace and their state."""
     with workspace.session() as session:
         query = select(TeacherBatch).order_by(TeacherBatch.id)
         if model:

@@ -13,6 +13,7 @@ from curator.workspace import Workspace
 
 
 def teacher_costs(workspace: Workspace) -> dict[str, Any]:
+    """Teacher calls, tokens, dollars and latency by model and mode (``curator report teacher``)."""
     rows = []
     with workspace.session() as session:
         grouped = session.exec(
