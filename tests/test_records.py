@@ -117,3 +117,30 @@ def test_sql_source(workspace, small_corpora, tmp_path, store_url):
     assert report.added == len({(r["EMPLOYEE_ID"], r["TAX_YEAR"]) for r in rows})
     with pytest.raises(ValueError, match="needs a query"):
         open_record_source(f"sql:{url}")
+
+
+def test_a_mapping_names_the_source_and_its_key_whatever_the_file_is_called(workspace, small_corpora, tmp_path):
+    """`--source "csv:erp/AP export 2014-2023.csv" --mapping ...`: the records are the mapping's
+    (stored as its record source, keyed by its key), not a source named after the file."""
+    from typer.testing import CliRunner
+
+    from curator.cli import app
+
+    renamed = tmp_path / "AP export 2014-2023.csv"
+    renamed.write_bytes((small_corpora["invoices"] / "erp" / "RBKP.csv").read_bytes())
+    result = CliRunner().invoke(app, ["-w", str(workspace.root), "ingest", "erp", "--source", f"csv:{renamed}",
+                                      "--mapping", "invoice-sap", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["source"] == "rbkp"
+    with workspace.session() as session:
+        keys = session.exec(select(ErpRecord.record_key).where(ErpRecord.source == "rbkp")).all()
+    assert keys and all(key.count("/") == 2 for key in keys)  # BUKRS/GJAHR/BELNR, from the mapping
+    unknown = CliRunner().invoke(app, ["-w", str(workspace.root), "ingest", "erp", "--source", f"csv:{renamed}",
+                                       "--config", str(_config(tmp_path, "sap_client = '100'")), "--key", "BELNR"])
+    assert unknown.exit_code == 2 and "unknown option(s) sap_client for a csv source" in unknown.output
+
+
+def _config(tmp_path, text: str):
+    path = tmp_path / "source.toml"
+    path.write_text(text)
+    return path

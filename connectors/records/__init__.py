@@ -10,7 +10,10 @@ cannot read is yielded as a :class:`RowProblem` instead, in stream order, so the
 
 from __future__ import annotations
 
+import inspect
+import tomllib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Protocol
 
 from connectors.records.base import DeltaSource, Row, RowProblem
@@ -32,27 +35,55 @@ class RecordSource(Protocol):
 KINDS = ("csv", "xlsx", "parquet", "sql", "odata")
 
 
-def open_record_source(spec: str, *, name: str | None = None, options: dict[str, Any] | None = None) -> RecordSource:
-    """``kind:location``: ``csv:path``, ``xlsx:path``, ``parquet:path``, ``sql:URL`` (with
-    ``options["query"]``) or ``odata:https://host/service/EntitySet``."""
+_KIND_CLASSES = {"csv": CsvSource, "xlsx": XlsxSource, "parquet": ParquetSource, "sql": SqlSource}
+
+
+def load_source_config(path: Path | None) -> dict[str, Any]:
+    """A source's options from a TOML file (``query``, ``auth``, ``delimiter``, ``encoding``,
+    ``sap_client``...); a file that cannot be read is a ValueError naming it."""
+    if path is None:
+        return {}
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def open_record_source(spec: str, config: dict[str, Any] | None = None, *, name: str | None = None,
+                       options: dict[str, Any] | None = None) -> RecordSource:
+    """The source a spec names: ``csv:path``, ``xlsx:path``, ``parquet:path``, ``sql:URL`` (with
+    a ``query``) or ``odata:https://host/service/EntitySet``, with its options from ``config``
+    (as :func:`load_source_config` reads them) and ``options``. The stage's own keys in a
+    config (``key``, ``name``) are not the source's business and are left out; an option the
+    source does not know is a ValueError that names it.
+
+    >>> open_record_source("csv:erp/RBKP.csv", {"encoding": "cp1252"}).name
+    'rbkp'
+    """
     kind, sep, location = spec.partition(":")
     if not sep or kind not in KINDS:
         raise ValueError(f"record source must be KIND:LOCATION with KIND one of {', '.join(KINDS)}; got {spec!r}")
-    options = dict(options or {})
-    if kind == "csv":
-        return CsvSource(location, name=name, **options)
-    if kind == "xlsx":
-        return XlsxSource(location, name=name, **options)
-    if kind == "parquet":
-        return ParquetSource(location, name=name, **options)
+    merged = {k: v for k, v in {**(config or {}), **(options or {})}.items() if k not in ("key", "name")}
     if kind == "sql":
-        if "query" not in options:
+        if "query" not in merged:
             raise ValueError("an sql: source needs a query (--query or query = ... in the config)")
-        return SqlSource(location, options.pop("query"), name=name)
-    from connectors.records.odata import ODataSource
+        query = merged.pop("query")
+        return _construct(SqlSource, kind, location, name, merged, query)
+    if kind == "odata":
+        from connectors.records.odata import ODataSource
 
-    return ODataSource(location, name=name, **options)
+        return _construct(ODataSource, kind, location, name, merged)
+    return _construct(_KIND_CLASSES[kind], kind, location, name, merged)
+
+
+def _construct(cls: type, kind: str, location: str, name: str | None, options: dict[str, Any], *args: Any):
+    accepted = {p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "name")}
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise ValueError(f"unknown option(s) {', '.join(unknown)} for a {kind} source; it takes: "
+                         f"{', '.join(sorted(accepted - {'url', 'path', 'query'}))}")
+    return cls(location, *args, name=name, **options)
 
 
 __all__ = ["CsvSource", "DeltaSource", "ParquetSource", "RecordSource", "Row", "RowProblem", "SqlSource", "XlsxSource",
-           "open_record_source"]
+           "load_source_config", "open_record_source"]

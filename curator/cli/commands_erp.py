@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -50,34 +49,16 @@ def ingest_erp(
     json_output: JsonOption = False,
 ) -> None:
     """Pull ERP records; re-pulling updates changed rows and adds new ones, never duplicates."""
-    from connectors.records import open_record_source
     from curator.progress import rich_progress
     from curator.records.pull import ingest_records
-    options = {}
-    if config:
-        try:
-            options = tomllib.loads(config.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise fail(f"{config}: {exc}") from None
-    if query:
-        options["query"] = query
-    name = name or options.pop("name", None)
-    key_columns = [k.strip() for k in key.split(",")] if key else options.pop("key", None)
-    spec = _mapping(mapping) if mapping else None
-    if spec is not None and source.startswith("parquet:"):
-        options["expect"] = spec.column_expectations(name or Path(source.partition(":")[2]).stem.lower())
+    from curator.records.sources import open_for_pull
+
     try:
-        record_source = open_record_source(source, name=name, options={k: v for k, v in options.items()
-                                                                        if k not in {"key", "name"}})
-    except TypeError as exc:
-        unknown = str(exc).split("argument")[-1].strip(" '") if "unexpected keyword" in str(exc) else str(exc)
-        raise fail(f"{config or source}: unknown option {unknown} for a {source.partition(':')[0]} source") from None
+        record_source, key_columns = open_for_pull(
+            source, config=config, name=name, query=query, mapping=_mapping(mapping) if mapping else None,
+            key=[k.strip() for k in key.split(",")] if key else None)
     except ValueError as exc:
         raise fail(str(exc)) from None
-    if not key_columns and spec is not None:
-        key_columns = spec.source_keys.get(record_source.name)
-    if not key_columns:
-        raise fail(f"no natural key for {record_source.name!r}: give --key COL[,COL] or --mapping")
     with workspace_from(ctx) as workspace:
         try:
             with rich_progress(not json_output) as progress:
