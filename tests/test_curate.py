@@ -26,7 +26,8 @@ from curator.pipeline import bootstrap
 from curator.mapping.rules import load_mapping
 from curator.ingest.documents import ingest_documents
 from curator.samples.noise import save_scan, scanned_pages
-from curator.labels.fieldset import field_state, generic, project_schema
+from curator.labels.fieldset import field_state, project_schema
+from curator.labels.paths import generic
 from curator.schemas import builtin_schema
 from curator.store.models import Label, LabelEvent, SplitAssignment
 from curator.workspace import Workspace, init_workspace, open_workspace

@@ -29,7 +29,8 @@ from sqlmodel import col, select
 from curator.config import TriageConfig
 from curator.labels.fields import UNKNOWN, state_of
 from curator.curate.fieldsets import field_set_for
-from curator.labels.fieldset import field_state, generic
+from curator.labels.fieldset import field_state
+from curator.labels.paths import generic
 from curator.labels.paths import leaf_paths
 from curator.labels.writer import write_if_unchanged
 from curator.schemas import builtin_schema

@@ -29,6 +29,7 @@ from typing import Any
 from rapidfuzz.distance import Levenshtein
 
 from curator.labels.compare import flatten
+from curator.labels.paths import generic
 from curator.labels.paths import leaf_paths
 
 OUTCOMES = ("TP", "FD", "FA", "FN", "TN")
@@ -148,10 +149,6 @@ class FieldScore:
                 "precision": precision, "recall": recall, "f1": f1,
                 "exact_match": self.exact / total if total else None,
                 "cer": self.cer_sum / self.cer_n if self.cer_n else None}
-
-
-def generic(path: str) -> str:
-    return re.sub(r"\[\d+\]", "[]", path)
 
 
 def category_of(schema: dict[str, Any], path: str) -> str:

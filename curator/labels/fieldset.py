@@ -19,24 +19,13 @@ lists them: ``invoice_number``, ``employer.address``, ``line_items[]`` (the list
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from curator.labels.fields import ABSENT, UNKNOWN, VALUE, state_of
-from curator.labels.paths import build_target, leaf_paths
+from curator.labels.paths import build_target, generic, leaf_paths
 
-_INDEX = re.compile(r"\[\d+\]")
-
-
-def generic(path: str) -> str:
-    """``line_items[3].amount`` -> ``line_items[].amount``."""
-    return _INDEX.sub("[]", path)
-
-
-def all_fields(schema: Mapping[str, Any]) -> list[str]:
-    return leaf_paths(schema)
 
 
 def check_fields(schema: Mapping[str, Any], fields: Iterable[str]) -> list[str]:

@@ -11,6 +11,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 _PART = re.compile(r"([^.\[\]]+)(?:\[(\d+)\])?")
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def generic(path: str) -> str:
+    """A concrete path's schema leaf: ``line_items[3].amount`` -> ``line_items[].amount``."""
+    return _INDEX.sub("[]", path)
 
 
 def parse_path(path: str) -> list[tuple[str, int | None]]:

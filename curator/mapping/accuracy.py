@@ -16,13 +16,8 @@ from sqlmodel import select
 
 from curator.mapping.rules import Mapping
 from curator.labels.compare import flatten, same_value
+from curator.labels.paths import generic
 from curator.store.models import Document, Label
-
-
-def _generic(path: str) -> str:
-    import re
-
-    return re.sub(r"\[\d+\]", "[]", path)
 
 
 def bootstrap_accuracy(workspace, mapping: Mapping, truth_dir: Path) -> dict[str, Any]:
@@ -47,7 +42,7 @@ def bootstrap_accuracy(workspace, mapping: Mapping, truth_dir: Path) -> dict[str
         documents += 1
         fields = json.loads(label.fields)
         for path, true_value in flatten(truth[file_name]).items():
-            field_stats = stats[_generic(path)]
+            field_stats = stats[generic(path)]
             entry = fields.get(path)
             if entry is None:
                 field_stats["gap"] += 1

@@ -4,7 +4,6 @@ reviewer throughput. Plain data (lists of dicts) so the UI, reports and tests sh
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -14,6 +13,8 @@ from sqlmodel import col, select
 from curator.access import Actor, require
 from curator.store.models import Document, Label, LabelEvent, LabelStatus
 from curator.workspace import Workspace
+from curator.labels.fields import ABSENT, UNKNOWN, state_of
+from curator.labels.paths import generic
 
 
 def status_counts(workspace: Workspace, actor: Actor) -> list[dict[str, Any]]:
@@ -40,7 +41,8 @@ def class_balance(workspace: Workspace, actor: Actor) -> list[dict[str, Any]]:
 
 def field_coverage(workspace: Workspace, actor: Actor, schema_name: str, batch: int = 2000) -> list[dict[str, Any]]:
     """Per field (array indices folded): how many labels got it from the ERP, the teacher, a
-    person, a rule, and how many still lack it. Streams the labels a batch at a time."""
+    person, a rule, how many are decided absent, and how many are still unknown. Streams the
+    labels a batch at a time."""
     actor = require(workspace, actor, "read")
     counts: dict[str, Counter] = defaultdict(Counter)
     with workspace.session() as session:
@@ -49,9 +51,11 @@ def field_coverage(workspace: Workspace, actor: Actor, schema_name: str, batch: 
         for fields_text, gaps_text in result:
             seen: dict[str, str] = {}
             for path, entry in json.loads(fields_text).items():
-                seen.setdefault(re.sub(r"\[\d+\]", "[]", path), entry.get("source") or "unknown")
+                state = state_of(entry)
+                seen.setdefault(generic(path), "unknown" if state == UNKNOWN else "absent" if state == ABSENT
+                                else entry.get("source") or "unknown")
             for gap in json.loads(gaps_text):
-                seen.setdefault(re.sub(r"\[\d+\]", "[]", gap), "missing")
+                seen.setdefault(generic(gap), "unknown")
             for path, source in seen.items():
                 counts[path][source] += 1
     return [{"field": path, "source": source, "labels": n}
