@@ -38,6 +38,9 @@ test: system-deps venv labelstudio
 		scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: venv labelstudio
+	$(BIN)/python bench/cli_start.py
+	$(BIN)/curator demo --dir $(DEMO_DIR) > /dev/null
+	$(BIN)/python bench/dataset_truth.py --demo $(DEMO_DIR)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/match.py
 	$(BIN)/python bench/bootstrap_quality.py

@@ -394,3 +394,20 @@ def test_cli_split_export_validate(ws, tmp_path):
     nova_without_s3 = runner.invoke(app, base + ["export", "--format", "bedrock-nova", "--schema", "w2", "--json"])
     assert nova_without_s3.exit_code == 1
     assert any("s3://" in e for e in json.loads(nova_without_s3.stdout)["validation"]["errors"])
+
+
+def test_validate_checks_the_latest_export_of_that_format_and_schema(ws, tmp_path):
+    triage(ws, actor="admin")
+    assign_splits(ws, group_by=GROUPS, actor="admin")
+    runner = CliRunner()
+    base = ["-w", str(ws.root)]
+    w2 = runner.invoke(app, base + ["export", "--format", "swift", "--schema", "w2", "--json"])
+    invoice = runner.invoke(app, base + ["export", "--format", "swift", "--schema", "invoice", "--json"])
+    assert w2.exit_code == 0 and invoice.exit_code == 0
+    checked = runner.invoke(app, base + ["validate", "--target", "swift", "--schema", "w2"])
+    assert checked.exit_code == 0, checked.output  # the W-2 export, not the newer invoice one
+    assert "swift-extraction-w2" in checked.output
+    report = json.loads(runner.invoke(app, base + ["validate", "--target", "swift", "--schema", "w2", "--json"]).stdout)
+    assert report["folder"].endswith("swift-extraction-w2")
+    none = runner.invoke(app, base + ["validate", "--target", "bedrock-nova", "--schema", "w2"])
+    assert none.exit_code == 2 and "no bedrock-nova export of w2 yet" in none.output

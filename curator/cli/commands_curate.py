@@ -119,7 +119,7 @@ def export_command(
 def validate_command(
     ctx: typer.Context,
     target: Annotated[str, typer.Option("--target", help=f"One of: {', '.join(VALIDATION_TARGETS)}.")],
-    export: Annotated[Optional[Path], typer.Option("--export", help="Export folder (default: the latest export of that format).")] = None,
+    export: Annotated[Optional[Path], typer.Option("--export", help="Export folder (default: the latest export of that format and --schema).")] = None,
     schema: Annotated[Optional[str], typer.Option("--schema")] = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -130,16 +130,17 @@ def validate_command(
     if target not in VALIDATION_TARGETS:
         raise fail(f"unknown target {target!r}; choose from {', '.join(VALIDATION_TARGETS)}")
     with workspace_from(ctx) as workspace:
-        folder = export or latest_export_folder(workspace, _target_format(target))
+        folder = export or latest_export_folder(workspace, _target_format(target), schema)
         if folder is None:
-            raise fail(f"no {_target_format(target)} export yet: run curator export first")
+            raise fail(f"no {_target_format(target)} export" + (f" of {schema}" if schema else "")
+                       + " yet: run curator export first")
         statuses = labels_by_status(workspace, schema) if schema else {}
     report = validate_export(Path(folder), target, schema=builtin_schema(schema) if schema else None,
                              labels_by_status=statuses)
     if json_output:
         print_json(report.to_dict())
     else:
-        console.print(f"{target}: {report.counts} in {report.folder}")
+        console.print(f"{target}: checked {report.folder}: {report.counts}", highlight=False)
         _print_validation(report.to_dict())
     if not report.ok:
         raise typer.Exit(1)

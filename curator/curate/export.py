@@ -9,6 +9,7 @@ its manifest (the sha256 of every file): the same workspace gives byte-identical
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,8 +177,19 @@ def _nothing_to_write(workspace: Workspace, task: str, schema_name: str | None, 
     return f"nothing to export: the {ready} approved {schema_name} documents have no split yet (run curator split)"
 
 
-def latest_export_folder(workspace: Workspace, fmt: str) -> Path | None:
-    """The local folder of the newest export in ``fmt`` (uploaded ones keep theirs too)."""
+def latest_export_folder(workspace: Workspace, fmt: str, schema_name: str | None = None) -> Path | None:
+    """The local folder of the newest export in ``fmt`` -- of ``schema_name`` when given, so
+    validating the W-2 dataset never checks the invoice one (uploaded exports keep theirs too)."""
     with workspace.session() as session:
-        record = session.exec(select(Export).where(Export.format == fmt).order_by(Export.id.desc())).first()
-    return None if record is None else Path(record.location)
+        records = session.exec(select(Export.location, Export.manifest).where(Export.format == fmt)
+                               .order_by(Export.id.desc()))
+        for location, manifest in records:
+            if schema_name is None or json.loads(manifest).get("schema", _legacy_schema(location)) == schema_name:
+                return Path(location)
+    return None
+
+
+def _legacy_schema(location: str) -> str | None:
+    """Manifests of earlier releases name no schema; their default folder did (``swift-extraction-w2``)."""
+    name = Path(location).name
+    return name.split("-extraction-", 1)[1] if "-extraction-" in name else None
