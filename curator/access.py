@@ -30,7 +30,7 @@ ROLES = ("admin", "author", "reviewer", "viewer")  # the values of store.models.
 _READ = frozenset({"read"})
 _REVIEW = _READ | {"edit", "approve"}
 _AUTHOR = _REVIEW | {"ingest", "bootstrap", "match_decisions", "annotate", "triage", "split", "export",
-                     "finetune", "evaluate", "sync"}
+                     "finetune", "evaluate", "sync", "schemas"}
 PERMISSIONS: dict[str, frozenset[str]] = {
     "viewer": _READ,
     "reviewer": _REVIEW,
@@ -39,7 +39,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 _VERBS = {"manage_users": "manage users", "match_decisions": "confirm or reject matches",
           "edit": "edit labels", "approve": "approve or reject labels", "sync": "sync with Label Studio",
-          "annotate": "run the teacher", "finetune": "run fine-tuning jobs", "read": "read this workspace"}
+          "annotate": "run the teacher", "schemas": "register schemas", "finetune": "run fine-tuning jobs", "read": "read this workspace"}
 
 
 class PermissionDenied(PermissionError):

@@ -19,7 +19,7 @@ from curator.review.leases import LeaseHeld, release
 from curator.review.queue import next_document
 from curator.review.users import PermissionDenied
 from curator.review.values import coerce, display
-from curator.schemas import builtin_schema
+from curator.schemas.registry import schema_for
 from curator.text import plain
 
 SOURCE_BADGE = {"erp": "ERP", "teacher": "teacher", "human": "human", "rule": "rule", None: "empty"}
@@ -115,6 +115,23 @@ def _inline_image(path: str) -> tuple[int, str]:
         return width, base64.b64encode(handle.read()).decode("ascii")
 
 
+def _choices(field) -> list[str] | None:
+    """The values a field may take, as the form shows them, for enums and booleans."""
+    if field.enum:
+        return ["", *(display(value) for value in field.enum if value is not None)]
+    if field.types and set(field.types) <= {"boolean", "null"}:
+        return ["", "yes", "no"]  # as display() writes booleans; coerce() reads them back
+    return None
+
+
+def _placeholder(field) -> str | None:
+    if field.fmt == "date":
+        return "YYYY-MM-DD"
+    if set(field.types) & {"number", "integer"}:
+        return "a number, e.g. 1234.56"
+    return None
+
+
 def _scalar_fields(view: LabelView, disabled: bool, inline_errors: dict[str, str]) -> None:
     resolved_key = "resolved"
     # What needs a person comes first: conflicts, then suspect values, then unsure ones.
@@ -124,8 +141,16 @@ def _scalar_fields(view: LabelView, disabled: bool, inline_errors: dict[str, str
         if any(field.path.startswith(f"{array}[") for array in view.arrays):
             continue
         key = _key(view, field.path)
-        st.text_input(f"{plain(field.path)} — {_provenance(field)}", key=key,
-                      help=plain(field.hint) if field.hint else None, disabled=disabled)
+        label = f"{plain(field.path)} — {_provenance(field)}"
+        help_text = plain(field.hint) if field.hint else None
+        choices = _choices(field)
+        if choices is not None:  # the schema's enum (or a boolean): pick, never misspell
+            current = st.session_state.get(key, "")
+            options = choices if current in choices else [*choices, current]
+            st.selectbox(label, options, key=key, help=help_text, disabled=disabled,
+                         format_func=lambda option: option if option else "— (not set)")
+        else:
+            st.text_input(label, key=key, help=help_text, disabled=disabled, placeholder=_placeholder(field))
         # "Absent" is a decision with its own control; an empty box alone stays unknown.
         st.checkbox("not on the document", key=_absent_key(view, field.path), value=field.state == "absent",
                     disabled=disabled)
@@ -170,7 +195,7 @@ def _array_fields(view: LabelView, disabled: bool) -> None:
 
 def collect_changes(view: LabelView, edited_arrays: dict[str, pd.DataFrame]) -> tuple[dict, list, dict]:
     """What the reviewer changed, typed by the schema; errors by field for what cannot be read."""
-    schema = builtin_schema(view.schema_name)
+    schema = schema_for(workspace(), view.schema_name)
     resolved = st.session_state.get("resolved", {})
     changes, errors = {}, {}
     for field in view.fields:

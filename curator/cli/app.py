@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from curator.cli import (commands_curate, commands_docs, commands_erp, commands_evaluate, commands_finetune,
-                         commands_ingest, commands_labelstudio, commands_review, commands_teach, commands_workspace)
+                         commands_ingest, commands_labelstudio, commands_review, commands_schema, commands_teach,
+                         commands_workspace)
 from curator.cli.context import CliState
 
 app = typer.Typer(
@@ -45,3 +46,4 @@ commands_review.register(app)
 commands_labelstudio.register(app)
 commands_finetune.register(app)
 commands_evaluate.register(app)
+commands_schema.register(app)

@@ -42,6 +42,10 @@ def triage_command(ctx: typer.Context, schema: Annotated[Optional[str], typer.Op
     else:
         order = {0: "conflicts", 1: "unsure teacher values", 2: "other"}
         queued = ", ".join(f"{count} {order[p]}" for p, count in sorted(report.by_priority.items()))
+        for schema_name, chosen in report.field_sets.items():
+            console.print(f"field set for {schema_name} (none was chosen): the {len(chosen['fields'])} fields decided "
+                          f"on >= 90% of the labels; left out as unknown: {', '.join(chosen['left_out']) or 'none'} "
+                          "(see `curator fields`)", highlight=False)
         console.print(f"policy {report.policy}: {report.auto_accepted} auto-accepted, {report.needs_review} need "
                       f"review{f' ({queued})' if queued else ''}; reasons: {report.reasons or 'none'}")
 
@@ -126,7 +130,7 @@ def validate_command(
     """Check an export against the provider's rules; exits non-zero on errors."""
     from curator.curate.export import labels_by_status, latest_export_folder
     from curator.curate.validate import validate_export
-    from curator.schemas import builtin_schema
+    from curator.schemas.registry import schema_for
     if target not in VALIDATION_TARGETS:
         raise fail(f"unknown target {target!r}; choose from {', '.join(VALIDATION_TARGETS)}")
     with workspace_from(ctx) as workspace:
@@ -135,8 +139,11 @@ def validate_command(
             raise fail(f"no {_target_format(target)} export" + (f" of {schema}" if schema else "")
                        + " yet: run curator export first")
         statuses = labels_by_status(workspace, schema) if schema else {}
-    report = validate_export(Path(folder), target, schema=builtin_schema(schema) if schema else None,
-                             labels_by_status=statuses)
+        try:
+            document = schema_for(workspace, schema) if schema else None
+        except KeyError as exc:
+            raise fail(str(exc).strip("'\"")) from None
+    report = validate_export(Path(folder), target, schema=document, labels_by_status=statuses)
     if json_output:
         print_json(report.to_dict())
     else:

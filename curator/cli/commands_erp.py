@@ -29,10 +29,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(report_app, name="report")
 
 
-def _mapping(name: str):
+def _mapping(name: str, workspace):
+    """The mapping, its schema resolved in the workspace (registered schemas and built-in examples)."""
     from curator.mapping.rules import MappingError, load_mapping
     try:
-        return load_mapping(name)
+        return load_mapping(name, workspace)
     except MappingError as exc:
         raise fail(str(exc)) from None
 
@@ -53,13 +54,14 @@ def ingest_erp(
     from curator.records.pull import ingest_records
     from curator.records.sources import open_for_pull
 
-    try:
-        record_source, key_columns = open_for_pull(
-            source, config=config, name=name, query=query, mapping=_mapping(mapping) if mapping else None,
-            key=[k.strip() for k in key.split(",")] if key else None)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
     with workspace_from(ctx) as workspace:
+        try:
+            record_source, key_columns = open_for_pull(
+                source, config=config, name=name, query=query,
+                mapping=_mapping(mapping, workspace) if mapping else None,
+                key=[k.strip() for k in key.split(",")] if key else None)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
         try:
             with rich_progress(not json_output) as progress:
                 report = ingest_records(workspace, record_source, actor=acting_user(ctx), key=key_columns, progress=progress)
@@ -86,8 +88,8 @@ def match_command(ctx: typer.Context, mapping: MappingOption = "invoice-sap", js
     from curator.progress import rich_progress
     if ctx.invoked_subcommand is not None:
         return
-    spec = _mapping(mapping)
     with workspace_from(ctx) as workspace:
+        spec = _mapping(mapping, workspace)
         with rich_progress(not json_output) as progress:
             report = match_records(workspace, spec, actor=acting_user(ctx), progress=progress)
     if json_output:
@@ -109,7 +111,7 @@ def match_list(
     from curator.matching.decisions import list_matches, unmatched
     with workspace_from(ctx) as workspace:
         if unmatched_for:
-            spec = _mapping(unmatched_for)
+            spec = _mapping(unmatched_for, workspace)
             data = unmatched(workspace, spec.record_source, spec.document_class)
             if json_output:
                 print_json(data)
@@ -168,8 +170,8 @@ def map_command(ctx: typer.Context, mapping: MappingOption = "invoice-sap", json
     """Turn every matched record into a label (provenance erp), listing gaps and suspect fields."""
     from curator.mapping.stage import map_documents
     from curator.progress import rich_progress
-    spec = _mapping(mapping)
     with workspace_from(ctx) as workspace:
+        spec = _mapping(mapping, workspace)
         with rich_progress(not json_output) as progress:
             report = map_documents(workspace, spec, actor=acting_user(ctx), progress=progress)
     if json_output:
@@ -195,7 +197,6 @@ def bootstrap_command(
     """ingest erp + OCR + match + map in one go, with one report."""
     from curator.pipeline import bootstrap
     from curator.progress import rich_progress
-    spec = _mapping(mapping)
     sources = {}
     for item in source or []:
         name, sep, location = item.partition("=")
@@ -203,6 +204,7 @@ def bootstrap_command(
             raise fail(f"--source takes NAME=KIND:LOCATION, got {item!r}")
         sources[name] = location
     with workspace_from(ctx) as workspace:
+        spec = _mapping(mapping, workspace)
         try:
             with rich_progress(not json_output) as progress:
                 report = bootstrap(workspace, spec, actor=acting_user(ctx), erp_dir=erp_dir, sources=sources,
@@ -241,8 +243,8 @@ def report_bootstrap(
 ) -> None:
     """Per field: how many bootstrap labels are right, wrong, gaps, and flagged suspect."""
     from curator.mapping.accuracy import bootstrap_accuracy
-    spec = _mapping(mapping)
     with workspace_from(ctx) as workspace:
+        spec = _mapping(mapping, workspace)
         report = bootstrap_accuracy(workspace, spec, truth)
     if json_output:
         print_json(report)

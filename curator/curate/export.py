@@ -26,7 +26,7 @@ from curator.labels.fieldset import check_fields, project_schema
 from curator.curate.upload import upload_folder
 from curator.names import slug
 from curator.curate.validate import ValidationReport, validate_export
-from curator.schemas import builtin_schema
+from curator.schemas.registry import schema_for
 from curator.store.models import Document, Export, Label
 from curator.workspace import Workspace
 from exports import get_writer
@@ -106,7 +106,7 @@ def export_dataset(
         recorded = frozenset(session.exec(select(Export.location).where(Export.format == fmt)).all())
     previous = check_destination(workspace.root, folder, fmt=fmt, task=task,
                                  schema=schema_name if task == "extraction" else None, recorded=recorded)
-    schema = builtin_schema(schema_name) if task == "extraction" else None
+    schema = schema_for(workspace, schema_name) if task == "extraction" else None
     report = None
     if schema is not None:
         field_set = check_fields(schema, fields) if fields else field_set_for(workspace, schema_name, schema)

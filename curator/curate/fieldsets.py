@@ -18,21 +18,21 @@ from sqlmodel import select
 from curator.config import save_config
 from curator.labels.fieldset import FieldSet, check_fields, suggest_field_set
 from curator.labels.paths import leaf_paths
-from curator.schemas import builtin_schema
+from curator.schemas.registry import schema_for
 from curator.store.models import Label, LabelStatus
 from curator.workspace import Workspace
 
 
 def field_set_for(workspace: Workspace, schema_name: str, schema: dict[str, Any] | None = None) -> list[str]:
     """The configured field set of a schema, else every field of it."""
-    schema = schema or builtin_schema(schema_name)
+    schema = schema or schema_for(workspace, schema_name)
     configured = workspace.config.triage.fields.get(schema_name)
     return check_fields(schema, configured) if configured else leaf_paths(schema)
 
 
 def suggest(workspace: Workspace, schema_name: str, *, min_coverage: float = 0.9) -> FieldSet:
     """The fields decided on at least ``min_coverage`` of the schema's labels (rejected ones aside)."""
-    schema = builtin_schema(schema_name)
+    schema = schema_for(workspace, schema_name)
     with workspace.session() as session:
         rows = session.exec(select(Label.fields).where(Label.schema_name == schema_name,
                                                        Label.status != LabelStatus.REJECTED)).all()
@@ -41,7 +41,7 @@ def suggest(workspace: Workspace, schema_name: str, *, min_coverage: float = 0.9
 
 def save(workspace: Workspace, schema_name: str, fields: list[str]) -> list[str]:
     """Keep the field set in curator.toml (checked against the schema first)."""
-    checked = check_fields(builtin_schema(schema_name), fields)
+    checked = check_fields(schema_for(workspace, schema_name), fields)
     workspace.config.triage.fields[schema_name] = checked
     save_config(workspace.root, workspace.config)
     return checked

@@ -3,8 +3,10 @@
 Two policies, chosen in ``curator.toml`` (``[triage] policy``):
 
 Only complete labels are decided: every field of the dataset's field set (``[triage] fields``
-in curator.toml, else every field of the schema) must be decided -- a value, or absent. A
-label with unknown fields goes to review (or the teacher) with those fields named.
+in curator.toml) must be decided -- a value, or absent. A label with unknown fields goes to
+review (or the teacher) with those fields named. Where no field set was chosen yet, triage
+takes the fields decided on at least 90% of the labels, keeps that choice and reports it
+(``curator fields`` shows and changes it).
 
 - ``agreement-v1`` (default): a label is auto-accepted when it is complete, schema-valid, has no
   suspect field, no conflict, and every field is *backed*: confirmed by a
@@ -28,12 +30,13 @@ from sqlmodel import col, select
 
 from curator.config import TriageConfig
 from curator.labels.fields import UNKNOWN, state_of
+from curator.curate import fieldsets
 from curator.curate.fieldsets import field_set_for
 from curator.labels.fieldset import field_state
 from curator.labels.paths import generic
 from curator.labels.paths import leaf_paths
 from curator.labels.writer import write_if_unchanged
-from curator.schemas import builtin_schema
+from curator.schemas.registry import schema_for
 from curator.store.models import Label, LabelEvent, LabelStatus
 from curator.workspace import Workspace
 from curator.access import Actor, require
@@ -50,6 +53,7 @@ class TriageReport:
     reasons: dict[str, int] = field(default_factory=dict)
     by_priority: dict[int, int] = field(default_factory=dict)
     changed_meanwhile: int = 0  # written by someone else while triage read them: judged next time
+    field_sets: dict[str, dict[str, Any]] = field(default_factory=dict)  # chosen now, where none was
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -142,7 +146,13 @@ def triage(workspace: Workspace, *, actor: Actor | str, schema_name: str | None 
         labels = list(session.exec(query))
     for label in labels:
         if label.schema_name not in schemas:
-            schema = builtin_schema(label.schema_name)
+            schema = schema_for(workspace, label.schema_name)
+            if label.schema_name not in workspace.config.triage.fields:
+                # No field set chosen yet: take the fields the labels decide, keep the choice (so
+                # export and evaluation use the same one) and say so.
+                chosen = fieldsets.suggest(workspace, label.schema_name)
+                fieldsets.save(workspace, label.schema_name, chosen.fields)
+                report.field_sets[label.schema_name] = chosen.to_dict()
             schemas[label.schema_name] = (schema, field_set_for(workspace, label.schema_name, schema))
         schema, field_set = schemas[label.schema_name]
         verdict = judge(label, schema, config, field_set)

@@ -26,7 +26,7 @@ from curator.evaluate.models import make_model
 from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine
 from curator.names import slug
-from curator.schemas import builtin_schema
+from curator.schemas.registry import schema_for
 from curator.store.models import Document, EvalPrediction, EvalRun, utcnow
 from curator.teach.base import Price, TeacherError, ask_with_retries
 from curator.workspace import Workspace
@@ -122,7 +122,7 @@ def evaluate(workspace: Workspace, spec: str, *, actor: Actor | str, schema_name
     if name is not None:
         slug(name, "evaluation run name")
     schema, field_set = _dataset_schema(workspace, schema_name)
-    samples = [s for s in extraction_samples(workspace, schema_name, builtin_schema(schema_name), field_set)
+    samples = [s for s in extraction_samples(workspace, schema_name, schema_for(workspace, schema_name), field_set)
                if s.split == split]
     if not samples:
         raise EvaluationError(f"no approved or auto-accepted {schema_name} documents in the {split} split")
@@ -173,7 +173,7 @@ def evaluate(workspace: Workspace, spec: str, *, actor: Actor | str, schema_name
 
 def _dataset_schema(workspace: Workspace, schema_name: str) -> tuple[dict[str, Any], list[str]]:
     """The schema projected on the dataset's field set (what the model was trained to answer)."""
-    schema = builtin_schema(schema_name)
+    schema = schema_for(workspace, schema_name)
     field_set = field_set_for(workspace, schema_name, schema)
     return project_schema(schema, field_set), field_set
 
@@ -196,7 +196,7 @@ def score_run(workspace: Workspace, name: str, *, options: CompareOptions = Comp
     evaluation = Evaluation()
     tokens_in = tokens_out = pages = 0
     failed = 0
-    for sample in extraction_samples(workspace, run.schema_name, builtin_schema(run.schema_name), field_set, fields):
+    for sample in extraction_samples(workspace, run.schema_name, schema_for(workspace, run.schema_name), field_set, fields):
         if sample.split != run.split:
             continue
         prediction = stored.get(sample.document)
@@ -212,7 +212,7 @@ def score_run(workspace: Workspace, name: str, *, options: CompareOptions = Comp
     cost = price.cost(tokens_in, tokens_out) if price else None
     skipped = [item for item in fields.left_out if item["split"] == run.split]
     result.update(skipped_unknown=len(skipped), skipped_documents=skipped[:50],
-                  fields_scored=field_set, fields_not_scored=[leaf for leaf in leaf_paths(builtin_schema(run.schema_name))
+                  fields_scored=field_set, fields_not_scored=[leaf for leaf in leaf_paths(schema_for(workspace, run.schema_name))
                                                               if leaf not in field_set])
     result.update(name=run.name, model=run.model, schema=run.schema_name, split=run.split,
                   unanswered=failed, input_tokens=tokens_in, output_tokens=tokens_out, pages=pages,

@@ -24,7 +24,7 @@ from curator.labelstudio.push import DOCUMENT_CLASSES
 from curator.labelstudio.results import values_from_results
 from curator.labels.writer import write_if_unchanged
 from curator.review.editing import field_errors, merge_human_values
-from curator.schemas import builtin_schema
+from curator.schemas.registry import schema_for
 from curator.store.models import Label, LabelEvent, LabelStatus, LabelStudioTask, SyncState, utcnow
 from curator.workspace import Workspace
 from curator.access import Actor, require
@@ -95,7 +95,7 @@ def pull(workspace: Workspace, client, url: str, *, actor: Actor | str, project:
     """Bring annotators' work from Label Studio into the labels, version-checked (authors)."""
     require(workspace, actor, "sync")
     started = time.perf_counter()
-    schema = builtin_schema(schema_name)
+    schema = schema_for(workspace, schema_name)
     field_set = field_set_for(workspace, schema_name, schema)
     interface = build_interface(schema, DOCUMENT_CLASSES)
     found = find_project(client, url, project)

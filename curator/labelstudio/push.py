@@ -22,7 +22,7 @@ from curator.labelstudio.client import LabelStudioError, call, find_project
 from curator.labelstudio.interface import build_interface
 from curator.labelstudio.results import prediction_results
 from curator.progress import ProgressHook, SilentProgress
-from curator.schemas import builtin_schema
+from curator.schemas.registry import schema_for
 from curator.store.models import Document, Label, LabelStudioTask, LabelStatus, Page
 from curator.workspace import Workspace
 from curator.access import Actor, require
@@ -150,7 +150,7 @@ def push(workspace: Workspace, client, url: str, *, actor: Actor | str, project:
     """Send the labels to review to a Label Studio project, with predictions (authors)."""
     require(workspace, actor, "sync")
     started = time.perf_counter()
-    schema = builtin_schema(schema_name)
+    schema = schema_for(workspace, schema_name)
     interface = build_interface(schema, DOCUMENT_CLASSES)
     report = PushReport(project_id=0)
     report.project_id = project_id = find_or_create_project(client, url, project, interface.config, report)

@@ -120,9 +120,6 @@ class Mapping:
                     wanted.setdefault(name, "text")
         return wanted
 
-    @property
-    def schema_version(self) -> str:
-        return str(self.schema.get("$id", self.schema_name)).rsplit(":", 1)[-1]
 
 
 def builtin_mapping_names() -> list[str]:
@@ -130,9 +127,10 @@ def builtin_mapping_names() -> list[str]:
     return sorted(p.name[:-5] for p in resources.files("curator.mappings").iterdir() if p.name.endswith(".toml"))
 
 
-def load_mapping(name_or_path: str | Path) -> Mapping:
+def load_mapping(name_or_path: str | Path, workspace=None) -> Mapping:
     """A mapping by built-in name (``invoice-sap``) or TOML path, parsed and checked against its
     schema: a rule naming a field the schema lacks fails here, not on the thousandth record.
+    With a workspace, the schema is the one registered there (``curator schema add``).
 
     >>> load_mapping("invoice-sap").schema_name
     'invoice'
@@ -151,17 +149,19 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise MappingError(f"{origin}: not valid TOML: {exc}") from exc
-    return parse_mapping(data, origin)
+    return parse_mapping(data, origin, workspace, base=path.parent if path.suffix == ".toml" else None)
 
 
-def parse_mapping(data: dict[str, Any], origin: str = "mapping") -> Mapping:
-    """A mapping from its TOML data (``origin`` names it in errors)."""
+def parse_mapping(data: dict[str, Any], origin: str = "mapping", workspace=None, base: Path | None = None) -> Mapping:
+    """A mapping from its TOML data (``origin`` names it in errors). ``schema`` names a schema
+    registered in the workspace (or a built-in example); a path to a ``.json`` file is taken by
+    its name (``po.schema.json`` is ``po``) and must be the registered document."""
     try:
-        schema_name = data["schema"]
+        reference = str(data["schema"])
         record_source = data["record_source"]
     except KeyError as exc:
         raise MappingError(f"{origin}: missing {exc.args[0]!r}") from None
-    schema = builtin_schema(schema_name) if not str(schema_name).endswith(".json") else _load_json(schema_name)
+    schema_name, schema = _schema(reference, origin, workspace, base)
     rules = []
     for target, spec in data.get("fields", {}).items():
         rule = _rule(target, spec, origin)
@@ -189,10 +189,30 @@ def parse_mapping(data: dict[str, Any], origin: str = "mapping") -> Mapping:
     )
 
 
-def _load_json(path: str) -> dict[str, Any]:
-    import json
+def _schema(reference: str, origin: str, workspace, base: Path | None) -> tuple[str, dict[str, Any]]:
+    from curator.schemas.registry import SchemaError, read_schema_file, schema_for
 
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    if not reference.endswith(".json"):
+        try:
+            return reference, schema_for(workspace, reference) if workspace is not None else builtin_schema(reference)
+        except KeyError as exc:
+            raise MappingError(f"{origin}: {str(exc).strip(chr(34) + chr(39))}") from None
+    path = Path(reference) if Path(reference).is_absolute() or base is None else base / reference
+    name = path.name.split(".")[0]
+    try:
+        document = read_schema_file(path)
+    except SchemaError as exc:
+        raise MappingError(f"{origin}: {exc}") from None
+    if workspace is not None:
+        try:
+            registered = schema_for(workspace, name)
+        except KeyError:
+            registered = None
+        if registered != document:
+            raise MappingError(f"{origin}: schema {path} is {'not registered' if registered is None else 'not the registered version'}"
+                               f" in this workspace: run `curator schema add {path} --name {name}` first, then "
+                               f"name it in the mapping as schema = \"{name}\"")
+    return name, document
 
 
 def _rule(target: str, spec: Any, origin: str) -> FieldRule:

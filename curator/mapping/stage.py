@@ -28,6 +28,7 @@ from curator.quarantine import quarantine
 from curator.store.models import Label, LabelEvent, LabelStatus, Match, MatchStatus, utcnow
 from curator.workspace import Workspace
 from curator.access import Actor, require
+from curator.schemas.registry import schema_version
 from curator.sensitive import audit_value
 
 STAGE = "map"
@@ -120,7 +121,7 @@ def _store(workspace: Workspace, document: str, mapping: Mapping, fields: dict[s
                                                  Label.schema_name == mapping.schema_name)).first()
         if label is None:
             session.add(Label(document_sha256=document, schema_name=mapping.schema_name,
-                              schema_version=mapping.schema_version, fields="{}", version=0))
+                              schema_version=schema_version(workspace, mapping.schema_name), fields="{}", version=0))
             try:
                 session.commit()
                 created = True

@@ -20,7 +20,7 @@ from curator.labels.paths import build_target, leaf_paths, schema_at
 from curator.review.leases import LeaseHeld, claim, holder, release
 from curator.review.masking import shown
 from curator.access import Actor, require
-from curator.schemas import builtin_schema
+from curator.schemas.registry import schema_for
 from curator.store.models import Document, Label, LabelEvent, LabelStatus, Page, utcnow
 from curator.workspace import Workspace
 from curator.curate.fieldsets import field_set_for
@@ -104,11 +104,15 @@ def _field_paths(schema: dict[str, Any], stored: dict[str, Any]) -> list[str]:
 
 
 def _arrays(schema: dict[str, Any]) -> dict[str, list[str]]:
+    """Lists of objects -> their columns, in the schema's own order (as a person reads a row)."""
     out: dict[str, list[str]] = {}
     for leaf in leaf_paths(schema):
         if "[]." in leaf:
             array, _, sub = leaf.partition("[].")
             out.setdefault(array, []).append(sub)
+    for array, subs in out.items():
+        order = list(schema_at(schema, array + "[0]").get("properties", {}))
+        subs.sort(key=lambda sub: order.index(sub.split(".")[0]) if sub.split(".")[0] in order else len(order))
     return out
 
 
@@ -147,7 +151,7 @@ def open_label(workspace: Workspace, actor: Actor, label_id: int, *, claim_lease
         document = session.get(Document, label.document_sha256)
         pages = [workspace.blobs.path(key) for key in session.exec(
             select(Page.blob_key).where(Page.document_sha256 == label.document_sha256).order_by(Page.index))]
-    schema = builtin_schema(label.schema_name)
+    schema = schema_for(workspace, label.schema_name)
     stored: dict[str, dict[str, Any]] = json.loads(label.fields)
     errors, _ = field_errors(schema, decided_values(stored))
     views = []
@@ -197,7 +201,7 @@ def save_label(workspace: Workspace, actor: Actor, label_id: int, *, base_versio
             raise KeyError(f"no label {label_id}")
         if label.version != base_version:
             raise StaleVersion(_stale_message(session, label, base_version))
-        schema = builtin_schema(label.schema_name)
+        schema = schema_for(workspace, label.schema_name)
         fields: dict[str, dict[str, Any]] = json.loads(label.fields)
         for path in changes:
             schema_at(schema, path)  # KeyError for a path the schema does not have

@@ -334,6 +334,21 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 
+class TargetSchema(SQLModel, table=True):
+    """A user's target JSON Schema, registered in the workspace; changing it makes a new version."""
+
+    __tablename__ = "target_schema"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_target_schema_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, index=True)
+    version: int
+    document: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: str = Field(max_length=64)
+    created_by: str = Field(default="", max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
 class LoginFailure(SQLModel, table=True):
     """A failed log-in, kept for the rate-limit window: counted per user name and per address."""
 

@@ -26,7 +26,7 @@ from sqlmodel import col, select
 from curator.labels.compare import flatten, same_value
 from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine
-from curator.schemas import builtin_schema
+from curator.schemas.registry import schema_for
 from curator.store.models import Label, LabelEvent, LabelStatus, Page, TeacherCall, utcnow
 from curator.teach.base import UNKNOWN_PRICE, Price, Teacher, TeacherAnswer, TeacherError, ask_with_retries
 from curator.teach.prompt import CONFIDENCE_KEY, PROMPT_VERSION, instruction, requested_schema
@@ -131,7 +131,7 @@ def annotate(
     if mode not in ("gaps", "verify"):
         raise ValueError("mode must be gaps or verify")
     started = time.perf_counter()
-    schema = builtin_schema(schema_name)
+    schema = schema_for(workspace, schema_name)
     price = price or UNKNOWN_PRICE
     report = AnnotateReport(model=teacher.model, mode=mode)
     tasks = plan_tasks(workspace, schema_name, schema, teacher.model, mode)

@@ -31,7 +31,7 @@ from sqlmodel import col, select
 
 from connectors.documents.s3 import parse_s3_uri
 from curator.progress import ProgressHook, SilentProgress
-from curator.schemas import builtin_schema
+from curator.schemas.registry import schema_for
 from curator.store.models import TeacherBatch, TeacherCall, utcnow
 from curator.teach.annotate import AnnotateReport, TeacherTask, plan_tasks, record_outcome
 from curator.teach.base import UNKNOWN_PRICE, Price, TeacherError
@@ -107,7 +107,7 @@ def run_batch(
     if mode not in ("gaps", "verify"):
         raise ValueError("mode must be gaps or verify")
     started = time.perf_counter()
-    schema = builtin_schema(schema_name)
+    schema = schema_for(workspace, schema_name)
     unit = batch_price(price)
     report = AnnotateReport(model=batch.model, mode=mode)
     progress = progress or SilentProgress()
@@ -188,10 +188,10 @@ def _resubmit_unstarted(workspace: Workspace, batch: BedrockBatch, schema: dict[
     for row in unstarted:
         keys = {t["cache_key"] for t in json.loads(row.tasks)}
         if row.schema_name not in schema_tasks:
-            schema_tasks[row.schema_name] = plan_tasks(workspace, row.schema_name, builtin_schema(row.schema_name),
+            schema_tasks[row.schema_name] = plan_tasks(workspace, row.schema_name, schema_for(workspace, row.schema_name),
                                                        batch.model, row.mode)
         tasks = [t for t in schema_tasks[row.schema_name] if t.cache_key in keys]
-        _start(workspace, batch, row.job_name, tasks, builtin_schema(row.schema_name), row.mode, progress)
+        _start(workspace, batch, row.job_name, tasks, schema_for(workspace, row.schema_name), row.mode, progress)
 
 
 def _start(workspace: Workspace, batch: BedrockBatch, name: str, tasks: list[TeacherTask], schema: dict[str, Any],
