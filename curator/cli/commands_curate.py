@@ -57,6 +57,7 @@ def split_command(
     test: Annotated[float, typer.Option("--test")] = 0.1,
     group_by: Annotated[Optional[list[str]], typer.Option("--group-by", help="Label field whose value keeps documents together, e.g. seller_name or employer.name (repeatable).")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    stratify: Annotated[Optional[str], typer.Option("--stratify", help="Label field whose values each split should see in proportion, e.g. currency.")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Assign documents to train/validation/test; assigned documents never move."""
@@ -64,7 +65,7 @@ def split_command(
     with workspace_from(ctx) as workspace:
         try:
             report = assign_splits(workspace, actor=acting_user(ctx), ratios={"train": train, "validation": validation, "test": test},
-                                   group_by=group_by, seed=seed)
+                                   group_by=group_by, seed=seed, stratify_by=stratify)
         except ValueError as exc:
             raise fail(str(exc)) from None
     if json_output:

@@ -113,11 +113,13 @@ def assign_splits(
     group_by: str | list[str] | None = None,
     seed: int = 0,
     near_duplicate_distance: int = 6,
+    stratify_by: str | None = None,
 ) -> SplitReport:
     """Assign every document not yet in a split to train, validation or test (authors).
 
-    Stratified by class, near-duplicate pages and ``group_by`` values kept together, and
-    persisted: a document keeps its split forever, so re-exports never leak test documents into
+    Stratified by class (and by the value of the label field ``stratify_by``, e.g. currency or
+    supplier.name, so each split sees each kind), near-duplicate pages and ``group_by`` values
+    kept together, and persisted: a document keeps its split forever, so re-exports never leak test documents into
     training.
 
     >>> assign_splits(workspace, actor="ana", group_by=["seller_name"], seed=7).counts
@@ -127,7 +129,7 @@ def assign_splits(
     if set(ratios) != set(SPLITS) or any(v < 0 for v in ratios.values()) or abs(sum(ratios.values()) - 1) > 1e-6:
         raise ValueError("ratios must give train, validation and test, each >= 0, summing to 1")
     group_fields = [group_by] if isinstance(group_by, str) else list(group_by or [])
-    strategy = f"stratified:class;near-duplicates:{near_duplicate_distance}" + (
+    strategy = f"stratified:class{f'+{stratify_by}' if stratify_by else ''};near-duplicates:{near_duplicate_distance}" + (
         f";group:{','.join(group_fields)}" if group_fields else "")
     report = SplitReport(strategy=strategy)
     with workspace.session() as session:
@@ -138,6 +140,11 @@ def assign_splits(
                                            .order_by(Page.document_sha256, Page.index)):
             texts[sha].append(text if text.strip() else (ocr or ""))
         existing = {a.document_sha256: a.split for a in session.exec(select(SplitAssignment))}
+        if stratify_by:  # each stratum: a class and one value of the field
+            for sha, fields in session.exec(select(Label.document_sha256, Label.fields)):
+                entry = json.loads(fields).get(stratify_by)
+                if sha in documents and entry and entry.get("value") not in (None, ""):
+                    documents[sha] = f"{documents[sha]} / {stratify_by}={entry['value']}"
         group_values: dict[str, str] = {}
         if group_fields:
             for sha, fields in session.exec(select(Label.document_sha256, Label.fields)):

@@ -81,6 +81,7 @@ def _corpus(root: Path, n: int = 26, seed: int = 5) -> dict[str, dict]:
         truth[file_name] = label
     (root / "EKKO.csv").write_bytes(("\n".join(erp) + "\n").encode("cp1252"))
     (root / "purchase_order.schema.json").write_text(json.dumps(SCHEMA, indent=2))
+    (root / "truth.json").write_text(json.dumps(truth))
     return truth
 
 
@@ -105,7 +106,7 @@ def exported(tmp_path_factory):
     _run(*w, "match", "--mapping", str(root / "po.toml"))
     _run(*w, "map", "--mapping", str(root / "po.toml"))
     _run(*w, "triage")
-    _run(*w, "split", "--seed", "3")
+    _run(*w, "split", "--seed", "3", "--stratify", "currency")
     _run(*w, "export", "--format", "swift", "--schema", "purchase_order")
     _run(*w, "export", "--format", "bedrock-nova", "--schema", "purchase_order", "--s3", "s3://datasets/po")
     return root, truth
@@ -140,6 +141,32 @@ def test_every_exported_answer_equals_what_the_pdf_prints(exported):
             expected = {key: truth[sample["file"]][key] for key in answer}
             assert answer == expected, sample["file"]  # ISO date, numbers as numbers, the nested supplier
             assert set(answer) == {"po_number", "order_date", "supplier", "currency", "total"}
+
+
+def test_splits_see_every_currency(exported):
+    root, _ = exported
+    with_splits = json.loads(_run("-w", str(root / "ws"), "split", "--json").stdout)  # nothing new: all kept
+    assert with_splits["assigned"] == 0
+    from curator.curate.splits import split_of
+    from curator.workspace import open_workspace
+    from sqlmodel import select
+    from curator.store.models import Document
+
+    ws = open_workspace(root / "ws")
+    splits = split_of(ws)
+    with ws.session() as session:
+        names = dict(session.exec(select(Document.sha256, Document.file_name)).all())
+    ws.close()
+    currencies = {split: set() for split in ("train", "test")}
+    truth = {name: label for name, label in _corpus_truth(root).items()}
+    for sha, split in splits.items():
+        if split in currencies:
+            currencies[split].add(truth[names[sha]]["currency"])
+    assert currencies["train"] == {"EUR", "USD", "GBP"} and len(currencies["test"]) >= 2
+
+
+def _corpus_truth(root: Path) -> dict[str, dict]:
+    return json.loads((root / "truth.json").read_text())
 
 
 def test_evaluation_works_on_the_users_schema(exported, tmp_path):
