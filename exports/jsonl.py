@@ -67,8 +67,12 @@ class JsonlWriter:
         return None if self.task == "classification" else system_prompt(self.schema)
 
     def settings(self) -> dict[str, Any]:
+        """What a model trained on this dataset must be asked with: the system prompt, the user
+        prompt (before any document text), the template and the image settings. ``evaluate`` and
+        ``predict`` read them from the manifest, so the model is asked as it was trained."""
         return {"max_pixels": self.max_pixels, "include_text": self.include_text, "max_images": self.max_images,
-                "template": self.template}
+                "template": self.template, "system_prompt": self.system(),
+                "user_prompt": self.prompt(Sample(document="", split="train", pages=(), answer=""))}
 
     def write(self, samples: Iterable[Sample], destination: Destination) -> Manifest:
         folder = destination.folder

@@ -249,3 +249,25 @@ def test_fine_tune_page(ws, monkeypatch):
         else:
             assert any("Only authors and admins" in i.value for i in at.info)
             assert not any(b.key == "ft_submit" for b in at.button)
+
+
+@pytest.mark.parametrize("version,flag", [("3.5.3", "--train_type"), ("4.0.2", "--train_type"),
+                                          ("4.1.0", "--tuner_type"), ("4.6.1", "--tuner_type")])
+def test_the_training_script_uses_the_flag_of_the_ms_swift_it_runs_with(tmp_path, version, flag):
+    """ms-swift 4.1 renamed --train_type to --tuner_type: the generated script asks the installed
+    version (a fake distribution here) and passes the flag that version knows."""
+    import subprocess
+    import sys
+
+    from curator.finetune.sagemaker import RECIPE, SWIFT_VERSIONS, entry_script
+
+    dist = tmp_path / f"ms_swift-{version}.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: ms-swift\nVersion: {version}\n")
+    script = entry_script("Qwen/Qwen2.5-VL-3B-Instruct", RECIPE, has_validation=False)
+    line = next(line for line in script.splitlines() if line.startswith("tuner_flag="))
+    out = subprocess.run(["bash", "-c", f'{line}; echo "$tuner_flag"'], capture_output=True, text=True,
+                         env={"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "PYTHONPATH": str(tmp_path)})
+    assert out.stdout.strip() == flag, out.stderr
+    assert f'"ms-swift{SWIFT_VERSIONS}"' in script and '"$tuner_flag" lora' in script
+    assert "--tuner_type lora" not in script and "--train_type lora" not in script

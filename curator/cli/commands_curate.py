@@ -88,6 +88,8 @@ def export_command(
     template: Annotated[Optional[str], typer.Option("--prompt-template", help="User prompt with {keys}, e.g. 'Return JSON with: {keys}'.")] = None,
     max_pixels: Annotated[Optional[int], typer.Option("--max-pixels", help="Pixel budget per image (default per format).")] = None,
     fields: Annotated[Optional[str], typer.Option("--fields", help="The fields the dataset holds, comma-separated (default: the workspace's field set, see `curator fields`).")] = None,
+    reserved: Annotated[str, typer.Option("--reserved", help="refuse: validation names labels holding Bedrock's reserved strings; neutralise: defuse them in the answers (User: -> User -).")] = "refuse",
+    fold_validation: Annotated[bool, typer.Option("--fold-validation", help="Write the validation documents into train (Nova 2 Lite takes no validation set).")] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Write the approved and auto-accepted documents as a provider's dataset, with a manifest.
@@ -103,7 +105,8 @@ def export_command(
             result = export_dataset(workspace, actor=acting_user(ctx), fmt=fmt, schema_name=schema, task=task, dest=dest, s3_prefix=s3,
                                     include_text=include_text, llama_pages=llama_pages, template=template,
                                     max_pixels=max_pixels,
-                                    fields=[f for f in fields.split(",") if f.strip()] if fields else None)
+                                    fields=[f for f in fields.split(",") if f.strip()] if fields else None,
+                                    reserved=reserved, fold_validation=fold_validation)
         except (ValueError, KeyError) as exc:
             raise fail(str(exc).strip("'\"")) from None
     if json_output:

@@ -18,6 +18,32 @@ evaluate_app = typer.Typer(help="Evaluate a model on a split, field by field; co
 
 def register(app: typer.Typer) -> None:
     app.add_typer(evaluate_app, name="evaluate")
+    app.command("predict")(predict_command)
+
+
+def predict_command(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="PDF or image files to read.")],
+    model: Annotated[str, typer.Option("--model", help="bedrock:<model id or deployment ARN> or openai:<url>#<model>")],
+    schema: Annotated[str, typer.Option("--schema")] = "invoice",
+    export: Annotated[Optional[Path], typer.Option("--export", help="The export the model was trained on (default: the newest of the schema).")] = None,
+    json_schema: Annotated[bool, typer.Option("--json-schema", help="Ask an OpenAI-compatible server for output constrained to the dataset's schema.")] = False,
+) -> None:
+    """Answer JSON for new documents, asked with the prompts the model was trained with; one
+    {"file", "prediction"} line per file (what `evaluate --model predictions:FILE` reads)."""
+    from curator.evaluate.predict import as_jsonl, predict
+
+    failed = False
+    with workspace_from(ctx) as workspace:
+        try:
+            for line in as_jsonl(predict(workspace, model, files, schema_name=schema, export=export,
+                                         constrained=json_schema)):
+                failed |= '"error"' in line
+                typer.echo(line, nl=False)
+        except (ValueError, KeyError) as exc:
+            raise fail(str(exc).strip("'\"")) from None
+    if failed:
+        raise typer.Exit(1)
 
 
 @evaluate_app.callback()
@@ -32,6 +58,7 @@ def evaluate_command(
     ignore_case: Annotated[bool, typer.Option("--ignore-case")] = False,
     keep_whitespace: Annotated[bool, typer.Option("--keep-whitespace", help="Compare white space exactly.")] = False,
     price: Annotated[Optional[str], typer.Option("--price", help="USD per 1,000 tokens IN,OUT for cost per page.")] = None,
+    export: Annotated[Optional[Path], typer.Option("--export", help="The export folder the model was trained on (its prompts are used; default: the newest export of the schema).")] = None,
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Run the model over the split with the export's prompt (or read its predictions) and score it."""
@@ -49,7 +76,8 @@ def evaluate_command(
         try:
             with rich_progress(not json_output) as progress:
                 result = evaluate(workspace, model, actor=acting_user(ctx), schema_name=schema, split=split, name=name,
-                                  concurrency=concurrency, options=options, price=unit, progress=progress)
+                                  concurrency=concurrency, options=options, price=unit, progress=progress,
+                                  export=export)
         except (EvaluationError, ValueError) as exc:
             raise fail(str(exc)) from None
     if json_output:

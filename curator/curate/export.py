@@ -10,7 +10,7 @@ its manifest (the sha256 of every file): the same workspace gives byte-identical
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from curator.store.models import Document, Export, Label
 from curator.workspace import Workspace
 from exports import get_writer
 from exports.base import Destination
-from exports.prompts import check_template
+from exports.prompts import check_template, neutralise
 
 TARGET_OF_FORMAT = {"bedrock-nova": "bedrock-nova", "bedrock-llama32": "bedrock-llama32", "swift": "swift"}
 
@@ -82,6 +82,8 @@ def export_dataset(
     upload: bool | None = None,
     s3_client: Any | None = None,
     fields: list[str] | None = None,
+    reserved: str = "refuse",
+    fold_validation: bool = False,
 ) -> ExportResult:
     """Write the approved and auto-accepted documents as a provider's dataset (authors and admins).
 
@@ -126,6 +128,12 @@ def export_dataset(
     writer = get_writer(fmt, **options)
     samples = extraction_samples(workspace, schema_name, schema, field_set, report) if task == "extraction" \
         else classification_samples(workspace)
+    if reserved not in ("refuse", "neutralise"):
+        raise ValueError("--reserved must be refuse (validation names the labels to fix) or neutralise")
+    if reserved == "neutralise" and task == "extraction":
+        samples = (replace(sample, answer=neutralise_answer(sample.answer)) for sample in samples)
+    if fold_validation:  # for targets without a validation set (Nova 2 Lite): its documents train too
+        samples = (replace(sample, split="train") if sample.split == "validation" else sample for sample in samples)
 
     staging = new_staging(folder)
     try:
@@ -134,7 +142,8 @@ def export_dataset(
             raise ExportRefused(_nothing_to_write(workspace, task, schema_name, report))
         if report is not None:  # known once the writer has streamed every sample
             manifest.fields = report.to_dict()
-            (staging / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
+        manifest.settings.update(reserved=reserved, fold_validation=fold_validation)
+        (staging / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
         statuses = labels_by_status(workspace, schema_name) if schema_name else {}
         validation: ValidationReport = validate_export(staging, TARGET_OF_FORMAT[fmt], schema=options["schema"],
                                                        labels_by_status=statuses)
@@ -160,6 +169,21 @@ def export_dataset(
     return ExportResult(export_id=export_id, format=fmt, task=task, folder=str(folder), s3_prefix=s3_prefix,
                         fingerprint=manifest.fingerprint, counts=manifest.counts, files=files, uploaded=uploaded,
                         validation=validation.to_dict(), fields=manifest.fields)
+
+
+def neutralise_answer(answer: str) -> str:
+    """The answer with Bedrock's reserved strings defused in every text value (``User:`` ->
+    ``User -``), the documented remedy when a label must keep such text."""
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return neutralise(value)
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        if isinstance(value, dict):
+            return {key: walk(item) for key, item in value.items()}
+        return value
+
+    return json.dumps(walk(json.loads(answer)), sort_keys=True, ensure_ascii=False)
 
 
 def _nothing_to_write(workspace: Workspace, task: str, schema_name: str | None, report: FieldReport | None) -> str:

@@ -20,7 +20,7 @@ from PIL import Image
 
 from connectors.documents.s3 import parse_s3_uri
 from curator.labels.fieldset import project_schema
-from exports.jsonl import SPLIT_FILES
+from exports.jsonl import SAMPLES_FILE, SPLIT_FILES
 from exports.prompts import contains_reserved
 from exports.swift import SWIFT_MAX_PIXELS
 
@@ -124,7 +124,8 @@ def validate_export(folder: Path, target: str, *, schema: dict[str, Any] | None 
     if rules.export_format.startswith("bedrock") and not s3_prefix:
         report.error("Bedrock reads images from S3: export with --s3 s3://bucket/prefix so lines carry s3:// URIs")
     if not rules.validation_allowed and (folder / SPLIT_FILES["validation"]).exists():
-        report.error(f"{target} takes no validation set: export without one or put those documents in train")
+        report.error(f"{target} takes no validation set: export with --fold-validation (the validation documents "
+                     "go into train)")
     image_sizes: dict[str, int] = {}
     coverage: Counter = Counter()
     answers = 0
@@ -134,6 +135,7 @@ def validate_export(folder: Path, target: str, *, schema: dict[str, Any] | None 
         schema = project_schema(schema, field_set)
     validator = jsonschema.Draft202012Validator(schema) if schema and task == "extraction" else None
     empty_kind: dict[str, str] = {}
+    traced = _samples(folder)
     for split, filename in SPLIT_FILES.items():
         path = folder / filename
         if not path.exists():
@@ -154,6 +156,8 @@ def validate_export(folder: Path, target: str, *, schema: dict[str, Any] | None 
                     continue
                 answer, images = checked
                 answers += 1
+                if rules.export_format != "swift" and contains_reserved(answer):
+                    report.error(_reserved_in_answer(where, answer, traced.get((split, number))))
                 if task == "classification":
                     class_counts.setdefault(answer, Counter())[split] += 1
                 elif validator is not None:
@@ -192,14 +196,42 @@ def validate_export(folder: Path, target: str, *, schema: dict[str, Any] | None 
     return report
 
 
+def _samples(folder: Path) -> dict[tuple[str, int], dict[str, Any]]:
+    """(split, line) -> the document and file that line teaches, from the export's samples.jsonl."""
+    path = folder / SAMPLES_FILE
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        return {(row["split"], row["line"]): row for row in map(json.loads, handle)}
+
+
+def _reserved_in_answer(where: str, answer: str, sample: dict[str, Any] | None) -> str:
+    """Which reserved strings, in which fields of which document: what the user must fix."""
+    try:
+        leaves = [(path, value) for path, value in _leaves(json.loads(answer)) if isinstance(value, str)]
+    except json.JSONDecodeError:
+        leaves = [("(answer)", answer)]
+    found = [f"{path} ({', '.join(contains_reserved(value))})" for path, value in leaves if contains_reserved(value)]
+    document = f" of {sample['file'] or sample['document'][:12]}" if sample else ""
+    return (f"{where}: the answer{document} holds reserved string(s) Bedrock refuses in any message: "
+            f"{'; '.join(found) or ', '.join(contains_reserved(answer))}. Fix the label, or export with "
+            "--reserved neutralise (User: -> User -, <image> -> (image))")
+
+
 def _check_counts(report: ValidationReport, rules: TargetRules) -> None:
-    trained = report.counts.get("train", 0) + report.counts.get("validation", 0)
-    if trained < rules.min_records:
-        report.error(f"{trained} training and validation records; {rules.name} needs at least {rules.min_records}")
-    elif trained > rules.max_records:
-        report.error(f"{trained} training and validation records; {rules.name} takes at most {rules.max_records}")
-    if rules.name.startswith("bedrock-nova") and trained < 100:
-        report.warn(f"{trained} records: about 100 or more high-quality examples are recommended")
+    # Bedrock counts the training set for the minimum, train and validation together for the maximum.
+    train = report.counts.get("train", 0)
+    both = train + report.counts.get("validation", 0)
+    if train < rules.min_records:
+        advice = (" (export with --fold-validation to train on the validation documents too)"
+                  if report.counts.get("validation") and train + report.counts["validation"] >= rules.min_records
+                  else "")
+        report.error(f"{train} training records; {rules.name} needs at least {rules.min_records} in the training "
+                     f"set{advice}")
+    if both > rules.max_records:
+        report.error(f"{both} training and validation records; {rules.name} takes at most {rules.max_records}")
+    if rules.name.startswith("bedrock-nova") and train < 100:
+        report.warn(f"{train} training records: about 100 or more high-quality examples are recommended")
     if not report.counts.get("test"):
         report.warn("no test split: there is nothing held out to evaluate the fine-tuned model on")
 
@@ -287,10 +319,10 @@ def _check_swift(record, where, rules, report, folder, s3_prefix, image_sizes):
     if not roles or roles[-1] != "assistant" or "user" not in roles:
         report.error(f"{where}: messages need a user turn and end with the assistant")
         return None
-    user_text = " ".join(m["content"] for m in messages if m["role"] == "user")
-    tags = user_text.count("<image>")
+    tags = sum(str(m.get("content", "")).count("<image>") for m in messages)
     if tags != len(images):
-        report.error(f"{where}: {tags} <image> tags for {len(images)} images (swift drops such rows silently)")
+        report.error(f"{where}: {tags} <image> tags for {len(images)} images: ms-swift loads such a line with "
+                     "only a log message and trains on a broken sample")
     pixels = []
     for relative in images:
         size = _check_image(relative, where, rules, report, folder, image_sizes)

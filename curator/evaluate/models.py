@@ -45,14 +45,19 @@ class BedrockChat:
 
 
 class OpenAIChat:
-    def __init__(self, url: str, model: str, api_key: str | None = None, timeout: float = 300.0) -> None:
+    def __init__(self, url: str, model: str, api_key: str | None = None, timeout: float = 300.0,
+                 json_schema: dict[str, Any] | None = None) -> None:
         self.name, self.url, self.model, self.api_key, self.timeout = f"openai:{url}#{model}", url.rstrip("/"), \
             model, api_key, timeout
+        self.json_schema = json_schema  # ask for output constrained to it (vLLM, SGLang, OpenAI)
 
     def answer(self, pages: Sequence[Path], system: str, prompt: str) -> ModelAnswer:
         content = image_parts(pages) + [{"type": "text", "text": prompt}]
         body = {"model": self.model, "temperature": 0,
                 "messages": [{"role": "system", "content": system}, {"role": "user", "content": content}]}
+        if self.json_schema is not None:
+            body["response_format"] = {"type": "json_schema",
+                                       "json_schema": {"name": "answer", "schema": self.json_schema}}
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         try:
             response = requests.post(f"{self.url}/chat/completions", json=body, headers=headers, timeout=self.timeout)
@@ -68,7 +73,7 @@ class OpenAIChat:
             raise TeacherError("invalid", f"not an OpenAI chat answer: {exc}") from exc
 
 
-def make_model(spec: str) -> BedrockChat | OpenAIChat:
+def make_model(spec: str, json_schema: dict[str, Any] | None = None) -> BedrockChat | OpenAIChat:
     """A model to evaluate from its spec: ``bedrock:<model id>`` or ``openai:<url>#<model>``."""
     import os
 
@@ -77,6 +82,6 @@ def make_model(spec: str) -> BedrockChat | OpenAIChat:
         return BedrockChat(rest)
     if kind == "openai" and "#" in rest:
         url, _, model = rest.rpartition("#")
-        return OpenAIChat(url, model, api_key=os.environ.get("OPENAI_API_KEY"))
+        return OpenAIChat(url, model, api_key=os.environ.get("OPENAI_API_KEY"), json_schema=json_schema)
     raise ValueError(f"--model must be bedrock:<model id or deployment ARN>, openai:<url>#<model> or "
                      f"predictions:<file.jsonl>, got {spec!r}")

@@ -23,6 +23,7 @@ from curator.labels.fieldset import project_schema
 from curator.labels.paths import leaf_paths
 from curator.evaluate.metrics import CompareOptions, Evaluation, score_document, to_jsonable
 from curator.evaluate.models import make_model
+from curator.evaluate.prompts import trained_prompts
 from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine
 from curator.names import slug
@@ -30,7 +31,6 @@ from curator.schemas.registry import schema_for
 from curator.store.models import Document, EvalPrediction, EvalRun, utcnow
 from curator.teach.base import Price, TeacherError, ask_with_retries
 from curator.workspace import Workspace
-from exports.prompts import extraction_prompt, system_prompt
 
 
 STAGE = "evaluate"
@@ -113,8 +113,11 @@ def read_predictions(workspace: Workspace, path: Path,
 def evaluate(workspace: Workspace, spec: str, *, actor: Actor | str, schema_name: str, split: str = "test",
              name: str | None = None,
              concurrency: int = 4, options: CompareOptions = CompareOptions(), price: Price | None = None,
-             progress: ProgressHook | None = None, model: Any = None, backoff: float = 0.5) -> dict[str, Any]:
+             progress: ProgressHook | None = None, model: Any = None, backoff: float = 0.5,
+             export: Path | None = None) -> dict[str, Any]:
     """Ask a model (or read a predictions file) for the split's documents and score it (authors).
+    The model is asked with the prompts of the export it was trained on (``export``, else the
+    newest export of the schema: see ``prompts``).
 
     >>> evaluate(workspace, "predictions:preds.jsonl", actor="ana", schema_name="w2", name="base")
     """
@@ -151,7 +154,8 @@ def evaluate(workspace: Workspace, spec: str, *, actor: Actor | str, schema_name
                        pages=len(sample.pages))
             progress.advance()
     else:
-        system, prompt = system_prompt(schema), extraction_prompt(schema)
+        trained = trained_prompts(workspace, schema_name, export)
+        system, prompt = trained.system, trained.user
 
         def work(sample):
             outcome, _attempts, latency = ask_with_retries(lambda _: model.answer(sample.pages, system, prompt),
@@ -168,7 +172,8 @@ def evaluate(workspace: Workspace, spec: str, *, actor: Actor | str, schema_name
 
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             list(pool.map(work, pending))
-    return {**score_run(workspace, name, options=options, price=price), "problems": problems}
+    asked = {} if predictions is not None else {"prompts_from": trained.source}
+    return {**score_run(workspace, name, options=options, price=price), "problems": problems, **asked}
 
 
 def _dataset_schema(workspace: Workspace, schema_name: str) -> tuple[dict[str, Any], list[str]]:
