@@ -59,6 +59,7 @@ def evaluate_command(
     keep_whitespace: Annotated[bool, typer.Option("--keep-whitespace", help="Compare white space exactly.")] = False,
     price: Annotated[Optional[str], typer.Option("--price", help="USD per 1,000 tokens IN,OUT for cost per page.")] = None,
     export: Annotated[Optional[Path], typer.Option("--export", help="The export folder the model was trained on (its prompts are used; default: the newest export of the schema).")] = None,
+    rules: Annotated[str, typer.Option("--rules", help="curator (default); nova-w2-sample or doc2json-sample reproduce the published evaluations.")] = "curator",
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Run the model over the split with the export's prompt (or read its predictions) and score it."""
@@ -77,7 +78,7 @@ def evaluate_command(
             with rich_progress(not json_output) as progress:
                 result = evaluate(workspace, model, actor=acting_user(ctx), schema_name=schema, split=split, name=name,
                                   concurrency=concurrency, options=options, price=unit, progress=progress,
-                                  export=export)
+                                  export=export, rules=rules)
         except (EvaluationError, ValueError) as exc:
             raise fail(str(exc)) from None
     if json_output:
@@ -93,6 +94,15 @@ def evaluate_command(
     print_table("By category", ["category", "accuracy", "precision", "recall", "F1"],
                 [(c, *(f"{(m[k] or 0):.2%}" for k in ("accuracy", "precision", "recall", "f1")))
                  for c, m in result["categories"].items()])
+    published = result.get("rule_set")
+    if published and published["rules"] == "nova-w2-sample":
+        print_table("Rules nova-w2-sample: accuracy by category", ["category", "accuracy", "values compared"],
+                    [(c, f"{(m['accuracy'] or 0):.2%}", m["compared"]) for c, m in published["categories"].items()])
+    elif published:
+        print_table(f"Rules {published['rules']} (invalid JSON {(published['invalid_json_rate'] or 0):.1%})",
+                    ["key", "exact match", "CER", "ROUGE-1", "ROUGE-2", "ROUGE-L"],
+                    [(k, f"{m['exact_match']:.2%}", f"{m['cer']:.3f}", f"{m['rouge1']:.3f}", f"{m['rouge2']:.3f}",
+                      f"{m['rougeL']:.3f}") for k, m in published["fields"].items()])
     if result["problems"]:
         print_table("Quarantined (see `curator docs quarantine`)", ["where", "reason", "detail"],
                     [(p["source"], p["reason"], p["detail"]) for p in result["problems"]])

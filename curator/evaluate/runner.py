@@ -21,9 +21,10 @@ from curator.curate.samples import FieldReport, extraction_samples
 from curator.curate.fieldsets import field_set_for
 from curator.labels.fieldset import project_schema
 from curator.labels.paths import leaf_paths
-from curator.evaluate.metrics import CompareOptions, Evaluation, score_document, to_jsonable
+from curator.evaluate.metrics import CompareOptions, Evaluation, parse_prediction, score_document, to_jsonable
 from curator.evaluate.models import make_model
 from curator.evaluate.prompts import trained_prompts
+from curator.evaluate.rules import RULE_SETS, score_doc2json, score_nova_w2
 from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine
 from curator.names import slug
@@ -114,7 +115,7 @@ def evaluate(workspace: Workspace, spec: str, *, actor: Actor | str, schema_name
              name: str | None = None,
              concurrency: int = 4, options: CompareOptions = CompareOptions(), price: Price | None = None,
              progress: ProgressHook | None = None, model: Any = None, backoff: float = 0.5,
-             export: Path | None = None) -> dict[str, Any]:
+             export: Path | None = None, rules: str = "curator") -> dict[str, Any]:
     """Ask a model (or read a predictions file) for the split's documents and score it (authors).
     The model is asked with the prompts of the export it was trained on (``export``, else the
     newest export of the schema: see ``prompts``).
@@ -173,7 +174,7 @@ def evaluate(workspace: Workspace, spec: str, *, actor: Actor | str, schema_name
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             list(pool.map(work, pending))
     asked = {} if predictions is not None else {"prompts_from": trained.source}
-    return {**score_run(workspace, name, options=options, price=price), "problems": problems, **asked}
+    return {**score_run(workspace, name, options=options, price=price, rules=rules), "problems": problems, **asked}
 
 
 def _dataset_schema(workspace: Workspace, schema_name: str) -> tuple[dict[str, Any], list[str]]:
@@ -184,10 +185,13 @@ def _dataset_schema(workspace: Workspace, schema_name: str) -> tuple[dict[str, A
 
 
 def score_run(workspace: Workspace, name: str, *, options: CompareOptions = CompareOptions(),
-              price: Price | None = None) -> dict[str, Any]:
+              price: Price | None = None, rules: str = "curator") -> dict[str, Any]:
     """Score a run's stored answers against the labels over the dataset's field set (decided fields
-    only; documents with an unknown field of the set are skipped and counted).
+    only; documents with an unknown field of the set are skipped and counted). ``rules`` adds the
+    scores of a published evaluation (``nova-w2-sample``, ``doc2json-sample``: see ``rules``).
     """
+    if rules not in RULE_SETS:
+        raise EvaluationError(f"--rules must be one of {', '.join(RULE_SETS)}")
     with workspace.session() as session:
         run = session.exec(select(EvalRun).where(EvalRun.name == name)).first()
         if run is None:
@@ -201,6 +205,7 @@ def score_run(workspace: Workspace, name: str, *, options: CompareOptions = Comp
     evaluation = Evaluation()
     tokens_in = tokens_out = pages = 0
     failed = 0
+    pairs: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
     for sample in extraction_samples(workspace, run.schema_name, schema_for(workspace, run.schema_name), field_set, fields):
         if sample.split != run.split:
             continue
@@ -209,11 +214,17 @@ def score_run(workspace: Workspace, name: str, *, options: CompareOptions = Comp
         failed += int(prediction is None or prediction.error is not None)
         score_document(evaluation, schema, sample.document[:12], json.loads(sample.answer),
                        raw if raw is not None else "", options)
+        pairs.append((json.loads(sample.answer), parse_prediction(raw if raw is not None else "")[0]))
         if prediction is not None:
             tokens_in += prediction.input_tokens
             tokens_out += prediction.output_tokens
             pages += prediction.pages
     result = to_jsonable(evaluation, schema)
+    result["rules"] = rules
+    if rules == "nova-w2-sample":
+        result["rule_set"] = score_nova_w2(schema, pairs)
+    elif rules == "doc2json-sample":
+        result["rule_set"] = score_doc2json(pairs)
     cost = price.cost(tokens_in, tokens_out) if price else None
     skipped = [item for item in fields.left_out if item["split"] == run.split]
     result.update(skipped_unknown=len(skipped), skipped_documents=skipped[:50],
