@@ -14,7 +14,7 @@ import inspect
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from connectors.records.base import DeltaSource, Row, RowProblem
 from connectors.records.files import CsvSource, ParquetSource, XlsxSource
@@ -30,6 +30,13 @@ class RecordSource(Protocol):
     warnings: list[str]  # things the user should know that are not a bad row (an unsure encoding)
 
     def records(self) -> Iterator[Row | RowProblem]: ...
+
+
+@runtime_checkable
+class KeyedSource(Protocol):
+    """A source that knows its rows' natural key (an OData entity type's key, from $metadata)."""
+
+    def natural_key(self) -> list[str] | None: ...
 
 
 KINDS = ("csv", "xlsx", "parquet", "sql", "odata")
@@ -85,5 +92,5 @@ def _construct(cls: type, kind: str, location: str, name: str | None, options: d
     return cls(location, *args, name=name, **options)
 
 
-__all__ = ["CsvSource", "DeltaSource", "ParquetSource", "RecordSource", "Row", "RowProblem", "SqlSource", "XlsxSource",
+__all__ = ["CsvSource", "DeltaSource", "KeyedSource", "ParquetSource", "RecordSource", "Row", "RowProblem", "SqlSource", "XlsxSource",
            "load_source_config", "open_record_source"]

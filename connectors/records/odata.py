@@ -22,12 +22,14 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 import requests
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from connectors.records.base import Row, RowProblem
+from connectors.records.odata_metadata import (EntityType, MetadataError, ServiceMetadata, convert, filter_literal,
+                                               parse_metadata)
 
 _ODATA_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 
@@ -52,18 +54,23 @@ def convert_value(value: Any) -> Any:
     return value
 
 
-def clean_row(row: dict[str, Any]) -> dict[str, Any]:
+def clean_row(row: dict[str, Any], entity: EntityType | None = None) -> dict[str, Any]:
+    """A row without OData's bookkeeping (``__metadata``, deferred links, annotations), every
+    value converted by its EDM type when the metadata gives one; expanded navigation properties
+    (``{"results": [...]}`` in V2, a list in V4) become lists of rows."""
     out = {}
+    properties = entity.properties if entity is not None else {}
     for key, value in row.items():
-        if key == "__metadata" or key.startswith("@odata."):
+        if key == "__metadata" or key.startswith("@odata.") or "@odata." in key:
             continue
         if isinstance(value, dict):
             if "__deferred" in value:
                 continue  # a navigation property that was not expanded
-            value = [clean_row(v) for v in value["results"]] if "results" in value else clean_row(value)
+            out[key] = [clean_row(v) for v in value["results"]] if "results" in value else clean_row(value)
         elif isinstance(value, list):
-            value = [clean_row(v) if isinstance(v, dict) else convert_value(v) for v in value]
-        out[key] = convert_value(value)
+            out[key] = [clean_row(v) if isinstance(v, dict) else convert_value(v) for v in value]
+        else:
+            out[key] = convert(value, properties.get(key))
     return out
 
 
@@ -120,10 +127,17 @@ class ODataSource:
         timeout: float = 60.0,
         max_attempts: int = 6,
         backoff_seconds: float = 1.0,
+        sap_client: str | None = None,
+        key: list[str] | None = None,
     ) -> None:
-        self.url = url.rstrip("/")
-        self.location = url
-        self.name = name or self.url.rsplit("/", 1)[-1].lower()
+        parsed = urlparse(url)
+        query = dict(parse_qsl(parsed.query))
+        # sap-client selects the SAP client: configuration, not part of the source's name or bookmark.
+        self.sap_client = str(sap_client) if sap_client is not None else query.pop("sap-client", None)
+        self.url = urlunparse(parsed._replace(query=urlencode(query))).rstrip("/").rstrip("?")
+        self.location = self.url
+        self.name = name or urlparse(self.url).path.rstrip("/").rsplit("/", 1)[-1].lower()
+        self.configured_key = key
         self.version = version
         self.paging = paging
         self.page_size = page_size
@@ -139,6 +153,8 @@ class ODataSource:
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self._token: str | None = None
+        self._metadata: ServiceMetadata | None = None
+        self._entity: EntityType | None = None
         self.session = requests.Session()
 
     # -- what the records stage uses for delta pulls -----------------------------------------
@@ -149,14 +165,73 @@ class ODataSource:
     def _version(self) -> str:
         if self.version != "auto":
             return self.version
+        if self._metadata is not None:
+            return self._metadata.version
         return "2" if "/sap/opu/odata/" in self.url and "/odata4/" not in self.url else "4"
+
+    # -- what the service says about itself ----------------------------------------------------
+    def metadata(self) -> ServiceMetadata | None:
+        """The service's $metadata, fetched once; the entity set checked against it."""
+        if self._metadata is not None:
+            return self._metadata
+        root, _, entity_set = self.url.rpartition("/")
+        found = self._fetch_metadata(root)
+        if found is None:
+            as_root = self._fetch_metadata(self.url)
+            if as_root is not None:
+                raise ODataError(f"{self.url} is a service, not an entity set: add one of its entity sets to the "
+                                 f"URL ({_listed(as_root)})")
+            self.warnings.append(f"{self.url}: no $metadata found; values are converted without their EDM types "
+                                 "and the version is guessed from the URL")
+            return None
+        if entity_set not in found.entity_sets:
+            as_root = self._fetch_metadata(self.url) if not found.entity_sets else None
+            sets = as_root or found
+            raise ODataError(f"no entity set {entity_set!r} in the service {root}: it has {_listed(sets)}")
+        self._metadata, self._entity = found, found.entity_sets[entity_set]
+        return found
+
+    def _fetch_metadata(self, root: str) -> ServiceMetadata | None:
+        url = f"{root}/$metadata"
+        params = {"sap-client": self.sap_client} if self.sap_client else None
+        response = self._send(url, params, accept="application/xml")
+        if response.status_code in (401, 403):
+            raise ODataError(_refusal(response, url))
+        if response.status_code >= 500 or response.status_code == 400:
+            raise ODataError(f"the OData service answered HTTP {response.status_code} for {url}{_said(response)}")
+        if response.status_code != 200 or b"Edmx" not in response.content[:2000]:
+            return None
+        try:
+            return parse_metadata(response.content)
+        except MetadataError as exc:
+            raise ODataError(f"{url}: {exc}") from None
+
+    def natural_key(self) -> list[str] | None:
+        """The entity type's key from $metadata (``SupplierInvoice`` + ``FiscalYear``), unless configured."""
+        if self.configured_key:
+            return list(self.configured_key)
+        self.metadata()
+        return list(self._entity.key) if self._entity is not None else None
+
+    def _delta_filter(self) -> str | None:
+        if not (self.delta_field and self.since):
+            return None
+        prop = self._entity.properties.get(self.delta_field) if self._entity is not None else None
+        if self._entity is not None and prop is None:
+            raise ODataError(f"{self.delta_field!r} is not a property of {self._entity.name}: choose a change-date "
+                             f"field it has ({', '.join(p for p, v in self._entity.properties.items() if 'Date' in v.type)})")
+        # A date without a time of day cannot tell what came later the same day: take the whole
+        # bookmark day again (ge); the records stage keeps only rows that are new or changed.
+        if prop is not None and prop.date_only:
+            return f"{self.delta_field} ge {filter_literal(self._version(), prop, self.since[:10])}"
+        return f"{self.delta_field} gt {filter_literal(self._version(), prop, self.since)}"
 
     def _params(self) -> dict[str, Any]:
         params: dict[str, Any] = {"$format": "json"}
-        filters = [self.filter] if self.filter else []
-        if self.delta_field and self.since:
-            literal = f"datetime'{self.since}'" if self._version() == "2" else self.since
-            filters.append(f"{self.delta_field} gt {literal}")
+        if self.sap_client:
+            params["sap-client"] = self.sap_client
+        delta = self._delta_filter()
+        filters = [f for f in (self.filter, delta) if f]
         if filters:
             params["$filter"] = " and ".join(f"({f})" for f in filters) if len(filters) > 1 else filters[0]
         if self.select:
@@ -169,6 +244,7 @@ class ODataSource:
         return params
 
     def records(self) -> Iterator[Row | RowProblem]:
+        self.metadata()
         inner = V2NextPager() if self._version() == "2" else V4NextLinkPager()
         pager = SkipPager(inner, self.page_size) if self.paging == "skip" else inner
         url, params = self.url, self._params()
@@ -181,21 +257,26 @@ class ODataSource:
                 if not isinstance(row, dict):
                     yield RowProblem(self.location, number, f"not an entity: {str(row)[:80]}")
                     continue
-                record = clean_row(row)
+                record = clean_row(row, self._entity)
                 if self.delta_field and record.get(self.delta_field):
                     stamp = str(record[self.delta_field])
                     self.max_seen = max(self.max_seen or stamp, stamp)
                 yield Row(number, record)
             next_url, next_params = pager.next_url(body, url, params, len(page))
             if next_url and next_url != url and next_params is None:
-                # A server-driven link already carries every query option.
-                url, params = _absolute(next_url, self.url), None
+                # A server-driven link already carries every query option (sap-client is added if not).
+                url = _absolute(next_url, self.url)
+                params = {"sap-client": self.sap_client} if self.sap_client and "sap-client=" not in url else None
             else:
                 url, params = next_url, next_params
 
     # -- HTTP ------------------------------------------------------------------------------
+    def _basic(self):
+        return (self.auth["username"], self.auth["password"]) if self.auth.get("type") == "basic" else None
+
     def _headers(self) -> dict[str, str]:
-        headers = {"Accept": "application/json"}
+        # V4 sends decimals as JSON numbers unless asked for strings: ask, so amounts stay exact.
+        headers = {"Accept": "application/json;IEEE754Compatible=true" if self._version() == "4" else "application/json"}
         if self.auth.get("type") == "oauth2":
             headers["Authorization"] = f"Bearer {self._access_token()}"
         return headers
@@ -217,8 +298,9 @@ class ODataSource:
         self._token = response.json()["access_token"]
         return self._token
 
-    def _get(self, url: str, params: dict[str, Any] | None) -> dict[str, Any]:
-        basic = (self.auth["username"], self.auth["password"]) if self.auth.get("type") == "basic" else None
+    def _send(self, url: str, params: dict[str, Any] | None, accept: str | None = None) -> requests.Response:
+        """One request, retried with back-off while the service is busy (429, 502-504) or out of reach."""
+        page = _page_url(url, params)
         refreshed = False
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts),
@@ -229,8 +311,11 @@ class ODataSource:
         try:
             for attempt in retrying:
                 with attempt:
+                    headers = self._headers()
+                    if accept:
+                        headers["Accept"] = accept
                     try:
-                        response = self.session.get(url, params=params, headers=self._headers(), auth=basic,
+                        response = self.session.get(url, params=params, headers=headers, auth=self._basic(),
                                                     timeout=self.timeout)
                     except (requests.ConnectionError, requests.Timeout) as exc:
                         raise _Retryable(None, f"cannot reach the OData service at {_host(self.url)}: {exc}") from exc
@@ -238,21 +323,74 @@ class ODataSource:
                         refreshed = True
                         self._access_token(refresh=True)
                         raise _Retryable(response, "token expired")
-                    if response.status_code == 429 or response.status_code >= 500:
-                        raise _Retryable(response, f"HTTP {response.status_code} from {_host(self.url)}")
+                    # Throttling and an unavailable gateway pass; a 500 is SAP refusing the request.
+                    if response.status_code in (429, 502, 503, 504):
+                        raise _Retryable(response, f"HTTP {response.status_code} from {_host(self.url)}"
+                                         + _said(response))
         except _Retryable as exc:
-            raise ODataError(f"{exc} (gave up after {self.max_attempts} attempts)") from None
+            raise ODataError(f"{exc} (gave up after {self.max_attempts} attempts; page {page})") from None
+        return response
+
+    def _get(self, url: str, params: dict[str, Any] | None) -> dict[str, Any]:
+        """One page; every failure is an ODataError naming that page and, when SAP says why, SAP's words."""
+        page = _page_url(url, params)
+        response = self._send(url, params)
         if response.status_code in (401, 403):
-            raise ODataError(f"the OData service at {_host(self.url)} refused the credentials "
-                             f"(HTTP {response.status_code}): check the user, password or client")
+            raise ODataError(_refusal(response, page))
         if response.status_code == 404:
-            raise ODataError(f"no such OData entity set: {self.url} (HTTP 404)")
+            raise ODataError(f"no such OData entity set: {self.url} (HTTP 404{_said(response)})")
         if response.status_code >= 400:
-            raise ODataError(f"the OData service answered HTTP {response.status_code}: {response.text[:200]}")
+            raise ODataError(f"the OData service answered HTTP {response.status_code} for {page}{_said(response)}")
+        text = response.text
+        if "html" in response.headers.get("Content-Type", "").lower() or text.lstrip()[:1] == "<":
+            raise ODataError(f"{page}: the service answered with an HTML page (a logon page?), not OData JSON; "
+                             "rows before this page are kept")
         try:
-            return response.json()
-        except ValueError:
-            raise ODataError(f"{self.url} did not answer with JSON: is it an OData service?") from None
+            body = response.json()
+        except ValueError as exc:
+            raise ODataError(f"{page}: the answer is not valid JSON (cut short?): {exc}; rows before this page "
+                             "are kept") from None
+        if not isinstance(body, dict):
+            raise ODataError(f"{page}: a bare JSON {type(body).__name__}, not an OData collection")
+        if "error" in body:
+            raise ODataError(f"{page}: the service answered HTTP {response.status_code} with an error: "
+                             f"{_sap_message(body) or str(body['error'])[:200]}")
+        return body
+
+
+def _sap_message(body: Any) -> str | None:
+    """SAP's own words from an error body (V2: error.message.value; V4: error.message)."""
+    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        return None
+    error = body["error"]
+    message = error.get("message")
+    text = message.get("value") if isinstance(message, dict) else message
+    code = error.get("code")
+    return f"{text} ({code})" if text and code else text
+
+
+def _said(response: requests.Response) -> str:
+    try:
+        message = _sap_message(response.json())
+    except ValueError:
+        message = None
+    return f": SAP says: {message}" if message else ""
+
+
+def _refusal(response: requests.Response, page: str) -> str:
+    if response.status_code == 401:
+        return (f"the OData service at {_host(page)} refused the credentials (HTTP 401): check the user, "
+                f"password or client{_said(response)}")
+    return (f"the user may not read {page} (HTTP 403): the credentials are right, the authorisation for this "
+            f"service is missing{_said(response)}")
+
+
+def _page_url(url: str, params: dict[str, Any] | None) -> str:
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def _listed(metadata: ServiceMetadata) -> str:
+    return ", ".join(sorted(metadata.entity_sets)) or "no entity sets"
 
 
 def _wait_retry_after(base: float):

@@ -60,7 +60,7 @@ def ingest_erp(
                 source, config=config, name=name, query=query,
                 mapping=_mapping(mapping, workspace) if mapping else None,
                 key=[k.strip() for k in key.split(",")] if key else None)
-        except ValueError as exc:
+        except (ValueError, ConnectionError) as exc:  # a bad option, or a service that says no
             raise fail(str(exc)) from None
         try:
             with rich_progress(not json_output) as progress:

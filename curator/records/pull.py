@@ -99,39 +99,45 @@ def ingest_records(
         if bookmark and source.since is None:
             state = session.get(SyncState, bookmark)
             source.since = state.value if state else None
-        for item in source.records():
-            report.rows_read += 1
-            progress.advance()
-            if isinstance(item, RowProblem):
-                _quarantine_row(session, report, item.location, item.row, "unreadable_row", item.reason, item.raw)
-                continue
-            row_number, item = item.number, item.data
-            missing = [column for column in key if column not in item]
-            if missing:
-                raise ValueError(
-                    f"{source.location}: key column(s) {', '.join(missing)} not in the export "
-                    f"(columns: {', '.join(item)})"
-                )
-            if any(item[column] in (None, "") for column in key):
-                _quarantine_row(session, report, source.location, row_number, "missing_key",
-                                f"empty key column(s): {', '.join(c for c in key if item[c] in (None, ''))}",
-                                canonical_json(item))
-                continue
-            natural_key = record_key(item, key)
-            content = canonical_json(item)
-            if natural_key in seen:
-                if seen[natural_key] == content:
-                    report.duplicates += 1
-                else:
-                    _quarantine_row(session, report, source.location, row_number, "duplicate_key_conflict",
-                                    f"key {natural_key} appears again with other values; the first row is kept",
-                                    content)
-                continue
-            seen[natural_key] = content
-            batch.append((natural_key, content, row_number))
-            if len(batch) >= BATCH:
-                _upsert(session, name, batch, report)
-                batch = []
+        try:
+            for item in source.records():
+                report.rows_read += 1
+                progress.advance()
+                if isinstance(item, RowProblem):
+                    _quarantine_row(session, report, item.location, item.row, "unreadable_row", item.reason, item.raw)
+                    continue
+                row_number, item = item.number, item.data
+                missing = [column for column in key if column not in item]
+                if missing:
+                    raise ValueError(
+                        f"{source.location}: key column(s) {', '.join(missing)} not in the export "
+                        f"(columns: {', '.join(item)})"
+                    )
+                if any(item[column] in (None, "") for column in key):
+                    _quarantine_row(session, report, source.location, row_number, "missing_key",
+                                    f"empty key column(s): {', '.join(c for c in key if item[c] in (None, ''))}",
+                                    canonical_json(item))
+                    continue
+                natural_key = record_key(item, key)
+                content = canonical_json(item)
+                if natural_key in seen:
+                    if seen[natural_key] == content:
+                        report.duplicates += 1
+                    else:
+                        _quarantine_row(session, report, source.location, row_number, "duplicate_key_conflict",
+                                        f"key {natural_key} appears again with other values; the first row is kept",
+                                        content)
+                    continue
+                seen[natural_key] = content
+                batch.append((natural_key, content, row_number))
+                if len(batch) >= BATCH:
+                    _upsert(session, name, batch, report)
+                    batch = []
+        except BaseException:
+            # The source failed part-way (a broken page, a lost connection): what was read is kept,
+            # and the bookmark does not move past it.
+            _upsert(session, name, batch, report)
+            raise
         _upsert(session, name, batch, report)
         report.warnings = list(source.warnings)
         if bookmark and source.max_seen:

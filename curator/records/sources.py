@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from connectors.records import RecordSource, load_source_config, open_record_source
+from connectors.records import KeyedSource, RecordSource, load_source_config, open_record_source
 from curator.mapping.rules import Mapping
 
 
@@ -36,6 +36,8 @@ def open_for_pull(spec: str, *, config: Path | None = None, name: str | None = N
     source = open_record_source(spec, options, name=name, options=extra)
     if not key and mapping is not None:
         key = mapping.source_keys.get(source.name)
+    if not key and isinstance(source, KeyedSource):
+        key = source.natural_key()  # e.g. SupplierInvoice + FiscalYear from the service's $metadata
     if not key:
         raise ValueError(f"no natural key for record source {source.name!r}: give --key COL[,COL]"
                          + ("" if mapping is None else f" (the mapping {mapping.name} has keys for: "
