@@ -231,7 +231,8 @@ class FakeOData:
                     keep = query["$select"].split(",")
                     page = [{k: v for k, v in row.items() if k in keep} for row in page]
                 ieee = "IEEE754Compatible=true" in self.headers.get("Accept", "")
-                page = [fake._render(row, version, ieee) for row in page]
+                expand = "to_SuplrInvcItemPurOrdRef" in query.get("$expand", "")
+                page = [fake._render(row, version, ieee, expand) for row in page]
                 more = top is None and skip + count < len(rows)
                 next_query = {k: v for k, v in query.items() if k not in ("$skiptoken", "$skip")}
                 next_query["$skiptoken"] = skip + count
@@ -276,9 +277,12 @@ class FakeOData:
         return [row for row in rows if (value(row) > bound if op == "gt" else value(row) >= bound)]
 
     @staticmethod
-    def _render(row: dict, version: str, ieee: bool) -> dict:
+    def _render(row: dict, version: str, ieee: bool, expand: bool = False) -> dict:
         out = {}
+        items = row.get("_items", [])
         for key, value in row.items():
+            if key == "_items":
+                continue
             if version == "2" and key in V4_ONLY:
                 continue  # A_SupplierInvoice V2 has no LastChangeDateTime
             if isinstance(value, datetime):
@@ -293,7 +297,11 @@ class FakeOData:
             elif isinstance(value, Decimal):
                 value = str(value) if version == "2" or ieee else float(value)  # V4: a number unless asked
             out[key] = value
+        rendered_items = [{**item, "__metadata": {"type": "A_SuplrInvcItemPurOrdRefType"}} if version == "2" else item
+                          for item in items]
         if version == "2":
             out["__metadata"] = {"type": "API_SUPPLIERINVOICE_PROCESS_SRV.A_SupplierInvoiceType"}
-            out["to_SuplrInvcItemPurOrdRef"] = {"__deferred": {"uri": "..."}}
+            out["to_SuplrInvcItemPurOrdRef"] = {"results": rendered_items} if expand else {"__deferred": {"uri": "..."}}
+        elif expand:
+            out["to_SuplrInvcItemPurOrdRef"] = rendered_items
         return out

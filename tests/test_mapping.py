@@ -91,3 +91,32 @@ def test_bad_mapping_files(fields, message):
 def test_unknown_mapping_lists_the_built_ins():
     with pytest.raises(MappingError, match="invoice-sap"):
         load_mapping("nope")
+
+
+def test_list_fields_from_an_expanded_navigation_property():
+    """SAP's invoice items come expanded ($expand=to_SuplrInvcItemPurOrdRef): each row an element."""
+    from curator.mapping.rules import apply_mapping, parse_mapping
+
+    mapping = parse_mapping({
+        "schema": "invoice", "record_source": "a_supplierinvoice",
+        "sources": {"a_supplierinvoice": {"key": ["SupplierInvoice", "FiscalYear"]}},
+        "fields": {
+            "invoice_number": "SupplierInvoiceIDByInvcgParty",
+            "line_items[].amount": {"column": "to_SuplrInvcItemPurOrdRef[].SupplierInvoiceItemAmount",
+                                    "transform": "decimal", "empty": "absent"},
+            "line_items[].quantity": {"column": "to_SuplrInvcItemPurOrdRef[].QuantityInPurchaseOrderUnit",
+                                      "transform": "decimal"},
+            "line_items[].description": "to_SuplrInvcItemPurOrdRef[].PurchaseOrderItemText",
+        }})
+    record = {"SupplierInvoiceIDByInvcgParty": "INV-7", "to_SuplrInvcItemPurOrdRef": [
+        {"SupplierInvoiceItemAmount": "100.000", "QuantityInPurchaseOrderUnit": "2.000", "PurchaseOrderItemText": "Bolts"},
+        {"SupplierInvoiceItemAmount": "35.940", "QuantityInPurchaseOrderUnit": "6.000", "PurchaseOrderItemText": "Ties"}]}
+    mapped = apply_mapping(mapping, record, {})
+    assert mapped.errors == []
+    assert mapped.values["line_items[1].amount"] == 35.94 and mapped.values["line_items[0].description"] == "Bolts"
+    assert mapped.values["line_items[1].quantity"] == 6.0 and mapped.provenance["line_items[0].amount"] == "erp"
+    empty = apply_mapping(mapping, {**record, "to_SuplrInvcItemPurOrdRef": []}, {})
+    assert empty.values == {"invoice_number": "INV-7", "line_items": None}
+    assert mapping.rule_for("line_items").options["empty"] == "absent"  # SAP has no items: none are printed
+    missing = apply_mapping(mapping, {"SupplierInvoiceIDByInvcgParty": "INV-8"}, {})
+    assert any("$expand=to_SuplrInvcItemPurOrdRef" in e for e in missing.errors)

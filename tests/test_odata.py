@@ -187,3 +187,34 @@ def test_cli_ingest_erp_from_odata(workspace, entities, tmp_path):
                                      f"odata:{service.base}{V2_PATH}", "--config", str(config)])
         assert result.exit_code == 2
         assert "refused the credentials" in result.output and "wrong" not in result.output
+
+
+@pytest.mark.parametrize("path", [V2_PATH, V4_PATH])
+def test_invoice_items_come_from_sap_through_expand(entities, path):
+    from curator.mapping.rules import apply_mapping, parse_mapping
+
+    entities[0]["_items"] = [{"SupplierInvoiceItem": "1", "SupplierInvoiceItemAmount": "100.000",
+                              "QuantityInPurchaseOrderUnit": "2.000", "PurchaseOrderItemText": "Bolts"}]
+    with FakeOData(entities) as service:
+        source = ODataSource(service.base + path, expand=["to_SuplrInvcItemPurOrdRef"], **_basic())
+        rows = {r.data["SupplierInvoice"]: r.data for r in source.records()}
+    row = rows[entities[0]["SupplierInvoice"]]
+    assert row["to_SuplrInvcItemPurOrdRef"][0]["SupplierInvoiceItemAmount"] == "100.000"
+    assert "__metadata" not in row["to_SuplrInvcItemPurOrdRef"][0]
+    mapping = parse_mapping({"schema": "invoice", "record_source": "a_supplierinvoice",
+                             "sources": {"a_supplierinvoice": {"key": KEY}},
+                             "fields": {"line_items[].amount": {
+                                 "column": "to_SuplrInvcItemPurOrdRef[].SupplierInvoiceItemAmount",
+                                 "transform": "decimal"}}})
+    assert apply_mapping(mapping, row, {}).values == {"line_items[0].amount": 100.0}
+
+
+@pytest.mark.parametrize("broken", ["html", "error200"])
+def test_the_cli_stops_on_a_broken_page_with_its_url_and_no_traceback(workspace, entities, tmp_path, broken):
+    with FakeOData(entities, page_size=4) as service:
+        service.broken_pages = {1: broken}
+        config = tmp_path / "odata.toml"
+        config.write_text('[auth]\ntype = "basic"\nusername = "clerk"\npassword = "s3cret"\n')
+        result = CliRunner().invoke(app, ["-w", str(workspace.root), "ingest", "erp", "--source",
+                                          f"odata:{service.base}{V2_PATH}", "--config", str(config)])
+    assert result.exit_code == 2 and "skiptoken=4" in result.output and "Traceback" not in result.output

@@ -97,8 +97,9 @@ class Mapping:
         return self._kinds[path]
 
     def rule_for(self, path: str) -> FieldRule | None:
-        """The rule that fills ``path`` (a leaf path of the schema), if any."""
-        return next((rule for rule in self.rules if rule.target == path), None)
+        """The rule that fills ``path`` (a leaf path, or a list filled by ``list[].column`` rules)."""
+        return next((rule for rule in self.rules if rule.target == path), None) or next(
+            (rule for rule in self.rules if rule.target.startswith(path + "[]")), None)
 
     def column_expectations(self, source: str) -> dict[str, str]:
         """What the rules read from each column of ``source``: ``date``, ``number`` or ``text``,
@@ -166,7 +167,7 @@ def parse_mapping(data: dict[str, Any], origin: str = "mapping", workspace=None,
     for target, spec in data.get("fields", {}).items():
         rule = _rule(target, spec, origin)
         try:
-            schema_at(schema, target)
+            schema_at(schema, target.replace("[]", "[0]"))
         except (KeyError, ValueError):
             raise MappingError(f"{origin}: field {target!r} is not in schema {schema_name!r}") from None
         rules.append(rule)
@@ -254,6 +255,11 @@ def apply_mapping(mapping: Mapping, record: dict[str, Any], joined: dict[str, di
     errors: list[str] = []
     for rule in mapping.rules:
         try:
+            if "[]" in rule.target:
+                for path, value in _apply_rows(rule, record, joined, mapping).items():
+                    values[path] = value
+                    provenance[path] = rule.provenance
+                continue
             value = _apply(rule, record, joined, mapping)
         except MappingError as exc:
             errors.append(str(exc))
@@ -262,6 +268,31 @@ def apply_mapping(mapping: Mapping, record: dict[str, Any], joined: dict[str, di
         provenance[rule.target] = rule.provenance
     _drop_empty_elements(values, provenance)
     return MappedRecord(values=values, provenance=provenance, errors=errors)
+
+
+def _apply_rows(rule: FieldRule, record, joined, mapping: Mapping) -> dict[str, Any]:
+    """A list field from a list in the record (an expanded OData navigation property, e.g.
+    ``"line_items[].amount" = { column = "to_SuplrInvcItemPurOrdRef[].SupplierInvoiceItemAmount" }``):
+    one element per row of the record's list, each through the rule's transform. A record whose
+    list is empty gives the list itself: unknown, or absent where the rule says ``empty = "absent"``."""
+    array, _, _sub = rule.target.partition("[]")
+    column = rule.columns[0] if rule.columns else ""
+    if "[]." not in column:
+        raise MappingError(f"field {rule.target}: a list field takes its values from a list column "
+                           f"(e.g. to_Items[].Amount), not {column!r}")
+    listed, _, inner = column.partition("[].")
+    rows = record.get(listed)
+    if rows is None:
+        raise MappingError(f"field {rule.target}: column {listed!r} is not in the record (expand it: $expand={listed})")
+    if not isinstance(rows, list):
+        raise MappingError(f"field {rule.target}: column {listed!r} is not a list")
+    if not rows:
+        return {array: None}
+    out = {}
+    for index, row in enumerate(rows):
+        element = FieldRule(rule.target.replace("[]", f"[{index}]", 1), (inner,), rule.transform, rule.options)
+        out[element.target] = _apply(element, row, {}, mapping)
+    return out
 
 
 def _drop_empty_elements(values: dict[str, Any], provenance: dict[str, str]) -> None:
