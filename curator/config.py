@@ -90,6 +90,11 @@ class TeacherConfig(_Section):
     batch_role_arn: str | None = None
     # Bedrock refuses batch jobs below its minimum record count (100 for most models).
     batch_min_records: int = Field(100, ge=1)
+    # Stop a run after this many documents in a row whose teacher could not be reached at all.
+    breaker_failures: int = Field(3, ge=1)
+    # The confidence of a value from a teacher that reports none (triage's min_confidence decides
+    # whether such values need a person).
+    default_confidence: float = Field(0.7, ge=0.0, le=1.0)
 
 
 class ReviewConfig(_Section):

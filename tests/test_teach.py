@@ -408,3 +408,22 @@ def test_bedrock_batch_refuses_a_run_below_the_minimum(ws):
         BedrockBatch(model="anthropic.claude-3", s3_uri="s3://teach/runs", role_arn=ROLE, bedrock=bedrock, s3=s3)
     result = CliRunner().invoke(app, ["-w", str(ws.root), "annotate", "--teacher", f"bedrock-batch:{BATCH_MODEL}"])
     assert result.exit_code == 2 and "--s3" in result.output and "--role-arn" in result.output
+
+
+def test_a_teacher_that_cannot_be_reached_stops_the_run_at_once(ws):
+    """The circuit breaker: a few documents in a row whose endpoint is down end the run with one
+    message, instead of minutes of retries per document."""
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    labels = _labels(ws)
+    started = time.perf_counter()
+    report = annotate(ws, OpenAICompatibleTeacher(f"http://127.0.0.1:{port}/v1", "qwen"), actor="admin",
+                      schema_name="invoice", concurrency=1, backoff_seconds=0.01)
+    assert time.perf_counter() - started < 10
+    assert report.stopped_reason and "could not be reached for 3 documents in a row" in report.stopped_reason
+    assert report.failed == 3 and report.retries == 3  # asked twice each, not six times
+    assert f"{len(labels) - 3} documents were not sent" in report.stopped_reason

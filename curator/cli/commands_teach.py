@@ -8,6 +8,7 @@ import typer
 
 from curator.cli.context import workspace_from
 from curator.cli.output import console, fail, print_json, print_table
+from curator.text import for_terminal
 from curator.cli.context import acting_user
 
 if TYPE_CHECKING:
@@ -93,7 +94,9 @@ def annotate_command(
         if report.problems:
             print_table("Quarantined", ["document", "reason", "detail"],
                         [(p["document"][:12], p["reason"], p["detail"]) for p in report.problems])
-    if report.problems:
+        if report.stopped_reason:
+            console.print(f"[red]{for_terminal(report.stopped_reason)}[/]")
+    if report.problems or report.stopped_reason:
         raise typer.Exit(1)
 
 

@@ -62,7 +62,7 @@ class OpenAIChat:
         try:
             response = requests.post(f"{self.url}/chat/completions", json=body, headers=headers, timeout=self.timeout)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise TeacherError("server", f"cannot reach {self.url}: {exc}") from exc
+            raise TeacherError("unreachable", f"cannot reach {self.url}: {exc}") from exc
         check_status(response, self.url)
         try:
             data = response.json()

@@ -62,6 +62,7 @@ class AnnotateReport:
     cost_usd: float = 0.0
     retries: int = 0
     stopped_by_budget: bool = False
+    stopped_reason: str | None = None  # the circuit breaker: the teacher could not be reached
     estimate: dict[str, Any] | None = None
     batches: list[dict[str, Any]] | None = None
     seconds: float = 0.0
@@ -161,6 +162,7 @@ def annotate(
     per_document = price.cost(INPUT_TOKENS_PER_PAGE, OUTPUT_TOKENS_PER_DOCUMENT)
     futures: dict[Future, TeacherTask] = {}
     queue = list(pending)
+    unreachable, breaker = 0, workspace.config.teacher.breaker_failures
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         try:
             while queue or futures:
@@ -181,6 +183,14 @@ def annotate(
                     spent += cost
                     apply_outcome(workspace, task, outcome, attempts, cost, teacher.model, mode, schema, report)
                     progress.advance()
+                    unreachable = unreachable + 1 if isinstance(outcome, TeacherError) and \
+                        outcome.kind == "unreachable" else 0
+                    if unreachable >= breaker and not report.stopped_reason:
+                        # The endpoint is down: say so once, instead of minutes of retries per document.
+                        report.stopped_reason = (f"stopped: the teacher could not be reached for {unreachable} "
+                                                 f"documents in a row ({outcome}); {len(queue)} documents were not "
+                                                 "sent. Check the endpoint and run again: answers are kept")
+                        queue.clear()
         except KeyboardInterrupt:
             for future in futures:
                 future.cancel()
@@ -273,6 +283,7 @@ def _merge(workspace, task: TeacherTask, answer: dict[str, Any], model: str, mod
     flat = flatten(answer)
     wanted_tops = set(task.wanted) if task.wanted is not None else None
     absent_by_agreement = workspace.config.triage.absent_when_erp_and_teacher_agree
+    default_confidence = workspace.config.teacher.default_confidence
     counts: dict[str, int] = {}
 
     def change(session, label: Label, fields: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
@@ -286,7 +297,8 @@ def _merge(workspace, task: TeacherTask, answer: dict[str, Any], model: str, mod
                 continue
             current = fields.get(path)
             teacher_entry = {"state": VALUE, "value": value, "source": "teacher", "agent": model,
-                             "confidence": _reported_confidence(reported, path, top), "at": now}
+                             "confidence": _reported_confidence(reported, path, top, default_confidence),
+                             "at": now}
             if current is None or state_of(current) == UNKNOWN:
                 if current is None and not _is_gap(path, gap_set):
                     continue
@@ -336,12 +348,14 @@ def _merge(workspace, task: TeacherTask, answer: dict[str, Any], model: str, mod
         report.conflicts += counts.get("conflicts", 0)
 
 
-def _reported_confidence(reported: dict[str, Any], path: str, top: str) -> float:
-    """The model's own confidence for a field when it gave one (by leaf path or top-level field)."""
+def _reported_confidence(reported: dict[str, Any], path: str, top: str,
+                         default: float = TEACHER_CONFIDENCE) -> float:
+    """The model's own confidence for a field when it gave one (by leaf path or top-level field),
+    else the configured default (``[teacher] default_confidence``)."""
     value = reported.get(path, reported.get(top))
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
         return float(value)
-    return TEACHER_CONFIDENCE
+    return default
 
 
 def _is_gap(path: str, gaps: set[str]) -> bool:

@@ -62,6 +62,11 @@ class Teacher(Protocol):
                 instruction: str) -> TeacherAnswer: ...
 
 
+# An endpoint that cannot be reached is asked twice per document, not six times: the run's
+# circuit breaker (``[teacher] breaker_failures``) stops it after a few such documents in a row.
+UNREACHABLE_ATTEMPTS = 2
+
+
 def ask_with_retries(call: Callable[[bool], T], *, max_attempts: int, backoff: float,
                      repair: bool = False) -> tuple[T | TeacherError, int, int]:
     """Ask a model until it answers: (answer or the last error, attempts used, milliseconds).
@@ -82,7 +87,8 @@ def ask_with_retries(call: Callable[[bool], T], *, max_attempts: int, backoff: f
             if error.kind == "invalid" and repair and not repairing:
                 repairing = True
                 continue
-            if error.kind in ("throttled", "server") and attempt < max_attempts:
+            if error.kind in ("throttled", "server") and attempt < max_attempts or \
+                    error.kind == "unreachable" and attempt < min(max_attempts, UNREACHABLE_ATTEMPTS):
                 time.sleep(min(30.0, backoff * 2 ** (attempt - 1)) * (0.5 + random.random()))
                 continue
             return error, attempt, int((time.perf_counter() - started) * 1000)

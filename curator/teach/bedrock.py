@@ -59,7 +59,7 @@ def converse(client: Any, request: dict[str, Any]) -> dict[str, Any]:
         kind = "throttled" if code in THROTTLED else "server" if code in SERVER else "refused"
         raise TeacherError(kind, f"Bedrock {code}: {message}") from exc
     except (EndpointConnectionError, ReadTimeoutError) as exc:
-        raise TeacherError("server", f"cannot reach Bedrock: {exc}") from exc
+        raise TeacherError("unreachable", f"cannot reach Bedrock: {exc}") from exc
 
 
 class BedrockConverseTeacher:

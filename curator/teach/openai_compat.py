@@ -67,7 +67,7 @@ class OpenAICompatibleTeacher:
                                          json=self._body(pages, schema, instruction, False), headers=headers,
                                          timeout=self.timeout)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise TeacherError("server", f"cannot reach {self.url}: {exc}") from exc
+            raise TeacherError("unreachable", f"cannot reach {self.url}: {exc}") from exc
         check_status(response, self.url)
         try:
             body = response.json()
