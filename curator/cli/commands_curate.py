@@ -10,6 +10,7 @@ import typer
 from curator.cli.choices import EXPORT_FORMATS, VALIDATION_TARGETS
 from curator.cli.context import workspace_from
 from curator.cli.output import console, fail, print_json, print_table
+from curator.progress import rich_progress
 from curator.text import for_terminal
 from curator.cli.context import acting_user
 
@@ -36,7 +37,8 @@ def triage_command(ctx: typer.Context, schema: Annotated[Optional[str], typer.Op
     """
     from curator.curate.triage import triage
     with workspace_from(ctx) as workspace:
-        report = triage(workspace, actor=acting_user(ctx), schema_name=schema)
+        with rich_progress(not json_output) as progress:
+            report = triage(workspace, actor=acting_user(ctx), schema_name=schema, progress=progress)
     if json_output:
         print_json(report.to_dict())
     else:
@@ -64,7 +66,8 @@ def split_command(
     from curator.curate.splits import assign_splits
     with workspace_from(ctx) as workspace:
         try:
-            report = assign_splits(workspace, actor=acting_user(ctx), ratios={"train": train, "validation": validation, "test": test},
+            with rich_progress(not json_output) as progress:
+                report = assign_splits(workspace, actor=acting_user(ctx), progress=progress, ratios={"train": train, "validation": validation, "test": test},
                                    group_by=group_by, seed=seed, stratify_by=stratify)
         except ValueError as exc:
             raise fail(str(exc)) from None
@@ -102,7 +105,8 @@ def export_command(
         raise fail(f"unknown format {fmt!r}; choose from {', '.join(EXPORT_FORMATS)}")
     with workspace_from(ctx) as workspace:
         try:
-            result = export_dataset(workspace, actor=acting_user(ctx), fmt=fmt, schema_name=schema, task=task, dest=dest, s3_prefix=s3,
+            with rich_progress(not json_output) as progress:
+                result = export_dataset(workspace, actor=acting_user(ctx), progress=progress, fmt=fmt, schema_name=schema, task=task, dest=dest, s3_prefix=s3,
                                     include_text=include_text, llama_pages=llama_pages, template=template,
                                     max_pixels=max_pixels,
                                     fields=[f for f in fields.split(",") if f.strip()] if fields else None,
@@ -147,7 +151,8 @@ def validate_command(
             document = schema_for(workspace, schema) if schema else None
         except KeyError as exc:
             raise fail(str(exc).strip("'\"")) from None
-    report = validate_export(Path(folder), target, schema=document, labels_by_status=statuses)
+    with rich_progress(not json_output) as progress:
+        report = validate_export(Path(folder), target, schema=document, labels_by_status=statuses, progress=progress)
     if json_output:
         print_json(report.to_dict())
     else:

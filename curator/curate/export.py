@@ -25,6 +25,7 @@ from curator.curate.fieldsets import field_set_for
 from curator.labels.fieldset import check_fields, project_schema
 from curator.curate.upload import upload_folder
 from curator.names import slug
+from curator.progress import ProgressHook, SilentProgress
 from curator.curate.validate import ValidationReport, validate_export
 from curator.schemas.registry import schema_for
 from curator.store.models import Document, Export, Label
@@ -84,6 +85,7 @@ def export_dataset(
     fields: list[str] | None = None,
     reserved: str = "refuse",
     fold_validation: bool = False,
+    progress: ProgressHook | None = None,
 ) -> ExportResult:
     """Write the approved and auto-accepted documents as a provider's dataset (authors and admins).
 
@@ -134,6 +136,13 @@ def export_dataset(
         samples = (replace(sample, answer=neutralise_answer(sample.answer)) for sample in samples)
     if fold_validation:  # for targets without a validation set (Nova 2 Lite): its documents train too
         samples = (replace(sample, split="train") if sample.split == "validation" else sample for sample in samples)
+    progress = progress or SilentProgress()
+    if schema_name:
+        statuses_now = labels_by_status(workspace, schema_name)
+        progress.start(statuses_now.get("approved", 0) + statuses_now.get("auto_accepted", 0), f"export {fmt}")
+    else:
+        progress.start(None, f"export {fmt}")
+    samples = _counted(samples, progress)
 
     staging = new_staging(folder)
     try:
@@ -169,6 +178,12 @@ def export_dataset(
     return ExportResult(export_id=export_id, format=fmt, task=task, folder=str(folder), s3_prefix=s3_prefix,
                         fingerprint=manifest.fingerprint, counts=manifest.counts, files=files, uploaded=uploaded,
                         validation=validation.to_dict(), fields=manifest.fields)
+
+
+def _counted(samples, progress: ProgressHook):
+    for sample in samples:
+        yield sample
+        progress.advance()
 
 
 def neutralise_answer(answer: str) -> str:

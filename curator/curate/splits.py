@@ -25,6 +25,7 @@ from curator.normalize import text_key
 from curator.store.models import Document, Label, Page, SplitAssignment
 from curator.workspace import Workspace
 from curator.access import Actor, require
+from curator.progress import ProgressHook, SilentProgress
 
 SPLITS = ("train", "validation", "test")
 # When a group already straddles splits (a key added later), new members go to the most
@@ -114,6 +115,7 @@ def assign_splits(
     seed: int = 0,
     near_duplicate_distance: int = 6,
     stratify_by: str | None = None,
+    progress: ProgressHook | None = None,
 ) -> SplitReport:
     """Assign every document not yet in a split to train, validation or test (authors).
 
@@ -207,8 +209,11 @@ def assign_splits(
             new_assignments[sha] = (split, root)
             counts[documents[sha]][split] += 1
 
+    progress = progress or SilentProgress()
+    progress.start(len(new_assignments), "split")
     with workspace.session() as session:
         for sha, (split, root) in sorted(new_assignments.items()):
+            progress.advance()
             session.add(SplitAssignment(document_sha256=sha, split=split, group_key=root[:64], strategy=strategy,
                                         seed=seed))
         session.commit()

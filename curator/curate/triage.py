@@ -36,6 +36,7 @@ from curator.labels.fieldset import field_state
 from curator.labels.paths import generic
 from curator.labels.paths import leaf_paths
 from curator.labels.writer import write_if_unchanged
+from curator.progress import ProgressHook, SilentProgress
 from curator.schemas.registry import schema_for
 from curator.store.models import Label, LabelEvent, LabelStatus
 from curator.workspace import Workspace
@@ -130,7 +131,7 @@ def judge(label: Label, schema: dict[str, Any], config: TriageConfig, field_set:
 
 
 def triage(workspace: Workspace, *, actor: Actor | str, schema_name: str | None = None,
-           config: TriageConfig | None = None) -> TriageReport:
+           config: TriageConfig | None = None, progress: ProgressHook | None = None) -> TriageReport:
     """Auto-accept labels whose every field is backed; queue the rest for review by priority (authors).
 
     >>> triage(workspace, actor="ana").auto_accepted
@@ -144,7 +145,10 @@ def triage(workspace: Workspace, *, actor: Actor | str, schema_name: str | None 
     schemas: dict[str, tuple[dict[str, Any], list[str]]] = {}
     with workspace.session() as session:
         labels = list(session.exec(query))
+    progress = progress or SilentProgress()
+    progress.start(len(labels), "triage")
     for label in labels:
+        progress.advance()
         if label.schema_name not in schemas:
             schema = schema_for(workspace, label.schema_name)
             if label.schema_name not in workspace.config.triage.fields:

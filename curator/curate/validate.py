@@ -103,7 +103,7 @@ def _leaves(answer: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def validate_export(folder: Path, target: str, *, schema: dict[str, Any] | None = None,
-                    labels_by_status: dict[str, int] | None = None) -> ValidationReport:
+                    labels_by_status: dict[str, int] | None = None, progress: Any = None) -> ValidationReport:
     """Check an export folder against a provider's rules (format, images, reserved strings, counts,
     the answers against the schema projected on the export's field set), before a paid job does.
 
@@ -136,6 +136,8 @@ def validate_export(folder: Path, target: str, *, schema: dict[str, Any] | None 
     validator = jsonschema.Draft202012Validator(schema) if schema and task == "extraction" else None
     empty_kind: dict[str, str] = {}
     traced = _samples(folder)
+    if progress is not None:
+        progress.start(len(traced) or None, f"validate {target}")
     for split, filename in SPLIT_FILES.items():
         path = folder / filename
         if not path.exists():
@@ -144,6 +146,8 @@ def validate_export(folder: Path, target: str, *, schema: dict[str, Any] | None 
         with open(path, encoding="utf-8") as handle:
             for number, line in enumerate(handle, start=1):
                 count += 1
+                if progress is not None:
+                    progress.advance()
                 where = f"{filename}:{number}"
                 try:
                     record = json.loads(line)

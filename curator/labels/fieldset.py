@@ -110,7 +110,8 @@ def suggest_field_set(schema_name: str, schema: Mapping[str, Any], labels: Seque
     decided = dict.fromkeys(leaves, 0)
     for fields in labels:
         for leaf in leaves:
-            decided[leaf] += field_state(fields, leaf) != UNKNOWN
+            # A conflict is a printed value waiting for a person's choice: the field belongs in the set.
+            decided[leaf] += field_state(fields, leaf, conflict_is_unknown=False) != UNKNOWN
     total = len(labels)
     coverage = {leaf: (decided[leaf] / total if total else 0.0) for leaf in leaves}
     chosen = [leaf for leaf in leaves if total and coverage[leaf] >= min_coverage]
