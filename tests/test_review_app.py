@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
+from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from curator.review.users import add_user
@@ -146,3 +147,24 @@ def test_dashboard_renders_charts(ui_workspace):
     assert not at.exception, at.exception
     assert len(at.get("vega_lite_chart")) == 3  # status, class balance, coverage (no reviews yet)
     assert any("nobody has reviewed" in c.value for c in at.caption)
+
+
+def test_a_button_left_from_the_previous_document_changes_nothing(ui_workspace):
+    """After "Approve & next" the previous document's "Take ERP" may still be on screen for a
+    moment: a click on it must not write the previous document's value into the next one."""
+    at = _logged_in("rita")
+    at.button(key="start").click().run()
+    first = at.session_state["label_id"]
+    stale = next(b for b in at.button if b.key and b.key.startswith("take:") and "Take ERP" in b.label)
+    # The next document is loaded (as after approve & next), the old button still in the page tree.
+    ws = open_workspace(ui_workspace)
+    with ws.session() as session:
+        other = session.exec(select(Label).where(Label.id != first, Label.status == "needs_review")).first()
+    ws.close()
+    at.session_state["label_id"] = other.id
+    stale.click().run()
+    assert not at.exception, at.exception
+    assert any("belonged to the document shown before" in e.value for e in at.error)
+    assert at.session_state["resolved"] == {}  # nothing was taken into the document on screen
+    at.button(key="save").click().run()  # and saving it writes nothing of the previous one
+    assert json.loads(_label(ui_workspace, other.id).fields) == json.loads(other.fields)

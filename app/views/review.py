@@ -50,7 +50,12 @@ def _key(view: LabelView, path: str) -> str:
     return f"f:{path}"
 
 
-def _take(key: str, text: str, resolved_key: str, path: str, source: str) -> None:
+def _take(label_id: int, version: int, key: str, text: str, resolved_key: str, path: str, source: str) -> None:
+    """A candidate's value into the field -- only on the document (and version) the button was
+    drawn for: a button left on screen from the previous document changes nothing."""
+    if st.session_state.get("label_id") != label_id or st.session_state.get("base") != (label_id, version):
+        st.session_state["flash_error"] = "That button belonged to the document shown before: nothing was changed."
+        return
     st.session_state[key] = text
     st.session_state.setdefault(resolved_key, {})[path] = source
 
@@ -160,8 +165,10 @@ def _scalar_fields(view: LabelView, disabled: bool, inline_errors: dict[str, str
             for index, candidate in enumerate(field.candidates):
                 text = display(candidate["value"])
                 source = SOURCE_BADGE.get(candidate["source"], candidate["source"])
-                buttons[index].button(f"Take {plain(source)}: {plain(text)}", key=f"take:{key}:{index}", on_click=_take,
-                                      args=(key, text, resolved_key, field.path, source))
+                buttons[index].button(f"Take {plain(source)}: {plain(text)}",
+                                      key=f"take:{view.label_id}:{view.version}:{field.path}:{index}", on_click=_take,
+                                      args=(view.label_id, _base_version(view), key, text, resolved_key, field.path,
+                                            source))
             if taken:
                 st.success(f"conflict resolved: {plain(taken)} value taken", icon="✅")
         error = None if taken else inline_errors.get(field.path) or field.error
