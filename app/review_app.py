@@ -7,6 +7,7 @@ import streamlit as st
 from app.state import actor, workspace
 from app.views import dashboard, evaluation, finetune, login, queue, review
 from curator.review.leases import release
+from curator.review.queue import label_for_document
 from curator.review.users import current_user
 from curator.text import plain
 
@@ -29,6 +30,15 @@ if me is not None:
 if me is None:
     login.render()
 else:
+    wanted = st.query_params.get("doc")  # ?doc=<sha256 or a prefix>: the link the queue gives
+    if wanted and st.session_state.get("opened_doc") != wanted:
+        st.session_state["opened_doc"] = wanted
+        label_id = label_for_document(workspace(), me, wanted)
+        if label_id is None:
+            st.session_state["flash"] = (f"No document {plain(wanted[:16])} in this workspace (or more than one: "
+                                         "give more of its sha256).")
+        else:
+            st.session_state["_goto"], st.session_state["label_id"] = "Review", label_id
     if "_goto" in st.session_state:
         st.session_state["nav"] = st.session_state.pop("_goto")
     with st.sidebar:

@@ -168,3 +168,21 @@ def test_a_button_left_from_the_previous_document_changes_nothing(ui_workspace):
     assert at.session_state["resolved"] == {}  # nothing was taken into the document on screen
     at.button(key="save").click().run()  # and saving it writes nothing of the previous one
     assert json.loads(_label(ui_workspace, other.id).fields) == json.loads(other.fields)
+
+
+def test_a_link_opens_its_document_after_log_in(ui_workspace):
+    ws = open_workspace(ui_workspace)
+    with ws.session() as session:
+        label = session.exec(select(Label).where(Label.status == "needs_review")).first()
+    ws.close()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["doc"] = label.document_sha256[:12]  # /?doc=<sha256 prefix>, as the queue links
+    at.run()
+    at.text_input(key="login_name").input("rita")
+    at.text_input(key="login_password").input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["label_id"] == label.id and at.session_state["nav"] == "Review"
+    queue = _logged_in("rita")
+    links = queue.dataframe[0].value["open"].tolist()
+    assert all(link.startswith("?doc=") for link in links) and "why" in queue.dataframe[0].value.columns

@@ -10,6 +10,7 @@ from curator.review.queue import SOURCES, QueueFilter, next_document, queue_size
 from curator.store.models import LabelStatus
 
 PRIORITY = {0: "conflict", 1: "unsure teacher value", 2: "other", None: "-"}
+PAGE = 50
 STATUSES = [LabelStatus.NEEDS_REVIEW, LabelStatus.AUTO_ACCEPTED, LabelStatus.PRE_ANNOTATED, LabelStatus.APPROVED,
             LabelStatus.REJECTED]
 
@@ -34,9 +35,12 @@ def render() -> None:
                           conflicts_only=conflicts_only, conflict_field=conflict_field.strip() or None,
                           source=None if source == "(any)" else source)
     st.session_state["queue_filter"] = filters
-    items = review_queue(workspace(), me, filters, limit=50)
-    st.caption(f"{queue_size(workspace(), me, filters):,} documents with these statuses; the first "
-               f"{len(items)} that match, in review order")
+    total = queue_size(workspace(), me, filters)
+    pages = max(1, -(-total // PAGE))
+    page = st.number_input(f"Page (of {pages})", 1, pages, 1, key="queue_page") if pages > 1 else 1
+    items = review_queue(workspace(), me, filters, limit=PAGE, offset=(page - 1) * PAGE)
+    st.caption(f"{total:,} documents with these statuses; {len(items)} shown from number "
+               f"{(page - 1) * PAGE + 1}, in review order")
     if me.can("edit"):
         if st.button("Start reviewing (next document)", type="primary", key="start", shortcut="Alt+N"):
             item = next_document(workspace(), me, filters)
@@ -48,11 +52,14 @@ def render() -> None:
     if not items:
         st.info("The queue is empty.")
         return
-    table = pd.DataFrame([{"label": i.label_id, "file": i.file_name, "class": i.document_class, "status": i.status,
-                           "priority": PRIORITY.get(i.priority, i.priority),
+    table = pd.DataFrame([{"open": f"?doc={i.document}", "label": i.label_id, "file": i.file_name,
+                           "class": i.document_class, "status": i.status,
+                           "priority": PRIORITY.get(i.priority, i.priority), "why": ", ".join(i.reasons),
                            "confidence": None if i.score is None else round(i.score, 2),
                            "conflicts": ", ".join(i.conflicts)} for i in items])
-    st.dataframe(table, hide_index=True, width="stretch")
+    # Each row links to its document (?doc=<sha256>): a link a reviewer can also share.
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"open": st.column_config.LinkColumn("open", display_text="open")})
     choice = st.selectbox("Open document", [i.label_id for i in items],
                           format_func=lambda lid: next(f"{i.file_name} (label {lid})" for i in items
                                                        if i.label_id == lid), key="open_choice")

@@ -18,6 +18,7 @@ from curator.review.leases import LeaseHeld, claim, release
 from curator.access import Actor, require
 from curator.store.models import Document, Label, LabelStatus, ReviewLease, utcnow
 from curator.workspace import Workspace
+from curator.labels.fields import UNKNOWN, state_of
 
 SOURCES = ("erp", "teacher", "human", "rule")
 
@@ -44,6 +45,7 @@ class QueueItem:
     score: float | None
     version: int
     conflicts: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # why a person is needed: conflict, suspect, unknown, low confidence
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -96,19 +98,37 @@ def iter_queue(workspace: Workspace, actor: Actor, filters: QueueFilter = QueueF
         with workspace.session() as session:
             rows = session.exec(_query(filters, actor).offset(offset).limit(batch)).all()
         for row in rows:
-            conflicts = _matches(json.loads(row[9]), filters)
+            fields = json.loads(row[9])
+            conflicts = _matches(fields, filters)
             if conflicts is not None:
-                yield QueueItem(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], conflicts)
+                yield QueueItem(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], conflicts,
+                                reasons_for(fields, row[7]))
         if len(rows) < batch:
             return
         offset += batch
 
 
+def reasons_for(fields: dict[str, Any], score: float | None, low: float = 0.9) -> list[str]:
+    """Why a label needs a person, in the words the queue shows."""
+    reasons = []
+    if any(entry.get("conflict") for entry in fields.values()):
+        reasons.append("conflict")
+    if any(entry.get("suspect") for entry in fields.values()):
+        reasons.append("suspect field")
+    if any(state_of(entry) == UNKNOWN for entry in fields.values()):
+        reasons.append("unknown fields")
+    if score is not None and score < low:
+        reasons.append("low confidence")
+    return reasons
+
+
 def review_queue(workspace: Workspace, actor: Actor, filters: QueueFilter = QueueFilter(),
-                 limit: int = 50) -> list[QueueItem]:
-    """The first ``limit`` documents of the queue, in review order."""
+                 limit: int = 50, offset: int = 0) -> list[QueueItem]:
+    """``limit`` documents of the queue from position ``offset``, in review order (a page of it)."""
     items = []
-    for item in iter_queue(workspace, actor, filters, batch=limit):
+    for position, item in enumerate(iter_queue(workspace, actor, filters, batch=max(limit, 50))):
+        if position < offset:
+            continue
         items.append(item)
         if len(items) >= limit:
             break
@@ -151,3 +171,15 @@ def next_document(workspace: Workspace, actor: Actor, filters: QueueFilter = Que
             return item
         release(workspace, actor, item.label_id)
     return None
+
+
+def label_for_document(workspace: Workspace, actor: Actor, document: str) -> int | None:
+    """The label of the document whose sha256 is (or starts with) ``document`` -- what a link
+    ``?doc=...`` opens; None when no document or more than one matches."""
+    actor = require(workspace, actor, "read")
+    prefix = document.strip().lower()
+    if len(prefix) < 6 or not all(ch in "0123456789abcdef" for ch in prefix):
+        return None
+    with workspace.session() as session:
+        ids = session.exec(select(Label.id).where(col(Label.document_sha256).startswith(prefix)).limit(2)).all()
+    return ids[0] if len(ids) == 1 else None
