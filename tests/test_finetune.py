@@ -246,6 +246,10 @@ def test_fine_tune_page(ws, monkeypatch):
             assert any("is valid for nova-lite" in s.value for s in at.success)
             assert at.metric[0].value.startswith("$")
             assert any(b.key == "ft_submit" for b in at.button)
+            assert at.button(key="ft_submit").disabled  # a paid job waits for the confirmation
+            assert "export" in at.selectbox(key="ft_export").format_func(at.selectbox(key="ft_export").value)
+            at.checkbox(key="ft_confirm").check().run()
+            assert not at.button(key="ft_submit").disabled
         else:
             assert any("Only authors and admins" in i.value for i in at.info)
             assert not any(b.key == "ft_submit" for b in at.button)

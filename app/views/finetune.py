@@ -17,16 +17,37 @@ from curator.finetune.recipes import BASE_MODELS
 from curator.review.users import PermissionDenied
 
 
+def _exports(ws) -> dict[int, str]:
+    """The Bedrock exports, newest first, described in words (format, schema, counts, when)."""
+    from sqlmodel import select
+
+    from curator.store.models import Export
+
+    with ws.session() as session:
+        rows = session.exec(select(Export).where(Export.format.like("bedrock%")).order_by(Export.id.desc())).all()
+    out = {}
+    for row in rows:
+        manifest = json.loads(row.manifest)
+        counts = ", ".join(f"{n} {split}" for split, n in sorted(manifest.get("counts", {}).items()))
+        out[row.id] = (f"export {row.id}: {row.format} {manifest.get('schema') or manifest.get('task')} — "
+                       f"{counts or 'empty'} ({row.created_at:%Y-%m-%d %H:%M})")
+    return out
+
+
 def render() -> None:
     me = actor()
     ws = workspace()
     st.header("Fine-tune")
     left, right = st.columns(2)
     base = left.selectbox("Base model (Bedrock)", list(BASE_MODELS), key="ft_base")
-    export = right.text_input("Export (id or latest)", value="latest", key="ft_export")
+    exports = _exports(ws)
+    if not exports:
+        st.info("No Bedrock export yet: `curator export --format bedrock-nova --schema ... --s3 s3://...`.")
+        return
+    export = right.selectbox("Export", list(exports), format_func=exports.get, key="ft_export")
     role = st.text_input("Service role ARN", value=ws.config.finetune.role_arn or "", key="ft_role")
     distill = st.checkbox("Distill from Nova Premier instead of fine-tuning", key="ft_distill")
-    options = {"base": base, "role_arn": role or None, "export": export.strip() or "latest",
+    options = {"base": base, "role_arn": role or None, "export": str(export),
                "distill_teacher": "nova-premier" if distill else None}
     can_submit = me.can("finetune")
     try:
@@ -50,7 +71,10 @@ def render() -> None:
                        f"storage ${estimate['storage_usd_per_month']}/month")
         with st.expander("The exact request"):
             st.json(plan["request"])
-        if st.button("Start fine-tuning", type="primary", key="ft_submit"):
+        # A paid job starts only after the person says they know what it costs.
+        agreed = st.checkbox(f"Start a paid job of about ${estimate['usd']:.2f} on export {plan['export']} "
+                             f"({plan['records']} records)", key="ft_confirm")
+        if st.button("Start fine-tuning", type="primary", key="ft_submit", disabled=not agreed):
             try:
                 result = submit_bedrock(ws, me, **options)
                 st.success(f"Submitted {result['job']}")
