@@ -62,7 +62,9 @@ def build(root: Path, n: int) -> None:
     for index in range(n):
         sha = f"{index:064x}"
         label = inv.make_invoice_label(rng, rng.choice(vendors), "1000", index, 2019, long_order=False)
-        fields = {path: {"value": value, "source": "erp", "agent": "bench", "confidence": 0.9, "at": "2020"}
+        # Every field decided (the generator knows what the invoice prints): a value, or absent.
+        fields = {path: {"state": "value" if value is not None else "absent", "value": value, "source": "erp",
+                         "agent": "bench", "confidence": 0.9, "at": "2020"}
                   for path, value in flatten(label).items()}
         batch[Document].append({"sha256": sha, "file_name": f"{index}.pdf", "source_uri": "bench", "mime": "application/pdf",
                                 "size_bytes": 1, "page_count": 1, "document_class": "invoice", "status": "ingested",
