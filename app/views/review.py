@@ -106,8 +106,10 @@ def _pages(view: LabelView) -> None:
     shown = max(100, int(min(width, 760) * zoom / 100))
     # Inline, inside this logged-in session's own messages: a media URL of Streamlit's would
     # answer anyone who has the link, cookie or not.
-    st.markdown(f'<img class="curator-page" alt="page {page}" src="data:image/png;base64,{data}" '
-                f'style="width:{shown}px;max-width:100%">', unsafe_allow_html=True)
+    # In a box of the column's width that scrolls: zoomed in, the page pans instead of covering the form.
+    st.markdown(f'<div style="overflow:auto;max-width:100%;max-height:85vh">'
+                f'<img class="curator-page" alt="page {page}" src="data:image/png;base64,{data}" '
+                f'style="width:{shown}px;max-width:none"></div>', unsafe_allow_html=True)
     st.caption(f"page {page} of {len(view.pages)}")
 
 
