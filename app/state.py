@@ -38,3 +38,27 @@ def go(page: str, **values) -> None:
     st.session_state["_goto"] = page
     for key, value in values.items():
         st.session_state[key] = value
+
+
+def session_cookie() -> str | None:
+    """The session token the browser sent when this page was loaded (None in AppTest)."""
+    from curator.review.sessions import SESSION_COOKIE
+    try:
+        token = st.context.cookies.get(SESSION_COOKIE)
+    except (AttributeError, RuntimeError):  # no browser behind this run
+        return None
+    return token if isinstance(token, str) else None  # AppTest has no request behind it
+
+
+def write_session_cookie(token: str | None) -> None:
+    """Set (or, with None, remove) the session cookie in the browser.
+
+    Streamlit has no API to set a cookie, so a one-line script does it. The token is ours
+    (URL-safe base64, checked below), never user data, so nothing from a document is markup.
+    """
+    from curator.review.sessions import SESSION_COOKIE, SESSION_LIFETIME, _TOKEN
+    if token is not None and not _TOKEN.fullmatch(token):
+        raise ValueError("not a session token")
+    value, age = (token, int(SESSION_LIFETIME.total_seconds())) if token else ("", 0)
+    st.html(f"""<script>document.cookie = "{SESSION_COOKIE}={value}; path=/; max-age={age}; SameSite=Strict"
+ + (location.protocol === "https:" ? "; Secure" : "");</script>""", unsafe_allow_javascript=True)

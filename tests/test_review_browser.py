@@ -96,3 +96,70 @@ def test_log_in_correct_approve_in_chromium(served, tmp_path):
     if artifacts:
         Path(artifacts).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(artifacts) / "review-ui.png")
+
+
+def test_document_link_and_reload_keep_the_reviewer_logged_in(served):
+    """/?doc=<sha> → log in → that document; F5 → still logged in; log out → F5 → log-in page."""
+    from playwright.sync_api import expect, sync_playwright
+    from curator.store.models import Document
+
+    url, root = served
+    wanted = _labels(root, "needs_review")[7]
+    ws = open_workspace(root)
+    try:
+        with ws.session() as session:
+            file_name = session.get(Document, wanted.document_sha256).file_name
+    finally:
+        ws.close()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.goto(f"{url}/?doc={wanted.document_sha256[:12]}")
+        page.get_by_label("User name").fill("rita")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", name=file_name)).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(500)  # the cookie is written by the page once the sidebar is drawn
+        page.reload()
+        expect(page.get_by_role("heading", name=file_name)).to_be_visible(timeout=30_000)
+        expect(page.get_by_label("User name")).to_have_count(0)
+        cookies = {c["name"]: c for c in page.context.cookies()}
+        assert cookies["curator_session"]["sameSite"] == "Strict"
+        page.get_by_role("button", name="Log out").click()
+        expect(page.get_by_label("User name")).to_be_visible(timeout=30_000)
+        page.reload()
+        expect(page.get_by_label("User name")).to_be_visible(timeout=30_000)
+        browser.close()
+    ws = open_workspace(root)
+    try:
+        from sqlmodel import select
+        from curator.store.models import ReviewSession
+        with ws.session() as session:
+            sessions = list(session.exec(select(ReviewSession)))
+    finally:
+        ws.close()
+    assert len(sessions) == 1 and sessions[0].user_name == "rita" and sessions[0].ended_at is not None
+    assert all(len(s.token_sha256) == 64 for s in sessions)  # the token itself is not stored
+
+
+def test_text_typed_then_alt_n_at_once_is_saved(served):
+    """What you see is what is saved: no Tab, no Enter, the shortcut right after typing."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, root = served
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        log_in(page, url, "rita", PASSWORD)
+        expect(page.get_by_role("button", name="Approve & next")).to_be_visible(timeout=30_000)
+        po = page.get_by_label(re.compile(r"^po_number —"))
+        po.click()
+        po.press("End")
+        page.keyboard.type("QQ")
+        page.keyboard.press("Alt+N")
+        expect(page.get_by_text("Draft saved.")).to_be_visible(timeout=30_000)
+        browser.close()
+    drafts = [json.loads(label.fields).get("po_number", {}).get("value") for label in _labels(root, "needs_review")]
+    assert any(str(value).endswith("QQ") for value in drafts), drafts

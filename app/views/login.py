@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.state import workspace
+from app.state import workspace, write_session_cookie
+from curator.review.sessions import start_session
 from curator.review.users import LoginFailed, authenticate
 from curator.text import plain
 
@@ -23,6 +24,8 @@ def _address() -> str | None:
 
 def render() -> None:
     st.title("Curator review")
+    if st.session_state.pop("forget_cookie", False):
+        write_session_cookie(None)
     if st.session_state.get("signed_out"):
         st.info(plain(st.session_state["signed_out"]))
     with st.form("login"):
@@ -31,9 +34,11 @@ def render() -> None:
         submitted = st.form_submit_button("Log in", type="primary")
     if submitted:
         try:
-            st.session_state["actor"] = authenticate(workspace(), name, password, address=_address())
+            me = authenticate(workspace(), name, password, address=_address())
         except LoginFailed as exc:
             st.error(str(exc))
             return
+        # A reload starts a new Streamlit session: the cookie's token logs the reviewer back in.
+        st.session_state["actor"], st.session_state["session_token"] = me, start_session(workspace(), me)
         st.session_state.pop("signed_out", None)
         st.rerun()

@@ -13,6 +13,7 @@ from PIL import Image
 
 from app.state import actor, go, workspace
 from app.views.queue import current_filter
+from app.views.keys import commit_typing_before_shortcuts
 from curator.labels.paths import schema_at
 from curator.review.editing import (LabelView, ReviewRefused, StaleVersion, history, open_label, save_label)
 from curator.review.leases import LeaseHeld, release
@@ -265,6 +266,7 @@ def render() -> None:
     if label_id is None:
         st.info("Open a document from the queue.")
         return
+    commit_typing_before_shortcuts()
     view, held = _load(me, label_id)
     _base_version(view)  # a new document (or a reload) fills the form before any widget is drawn
     disabled = not view.editable or held is not None

@@ -360,6 +360,23 @@ class LoginFailure(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 
+class ReviewSession(SQLModel, table=True):
+    """A review UI log-in that survives a reload: the browser holds the token, we hold its hash.
+
+    Only the SHA-256 of the token is stored, so a copy of the database logs nobody in; ending
+    a session (log-out) or disabling the user takes effect on every server process at once.
+    """
+
+    __tablename__ = "review_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_sha256: str = Field(max_length=64, unique=True, index=True)
+    user_name: str = Field(max_length=128, index=True)
+    started_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    expires_at: datetime = Field(sa_column=_timestamp())
+    ended_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
 class ReviewLease(SQLModel, table=True):
     """Who is working on a label, until when: two reviewers never edit the same document.
 
