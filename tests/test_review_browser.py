@@ -163,3 +163,25 @@ def test_text_typed_then_alt_n_at_once_is_saved(served):
         browser.close()
     drafts = [json.loads(label.fields).get("po_number", {}).get("value") for label in _labels(root, "needs_review")]
     assert any(str(value).endswith("QQ") for value in drafts), drafts
+
+
+def test_the_next_document_opens_at_the_top_with_a_field_focused_and_skip_moves_on(served):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, root = served
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+        page = browser.new_page(viewport={"width": 1300, "height": 700})
+        log_in(page, url, "rita", PASSWORD)
+        expect(page.get_by_role("button", name="Approve & next")).to_be_visible(timeout=30_000)
+        first = page.get_by_role("heading", level=2).first.inner_text()
+        page.get_by_role("button", name="Skip").scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        page.get_by_role("button", name="Skip").click()  # at the bottom of the page
+        expect(page.get_by_role("heading", level=2).first).not_to_have_text(first, timeout=30_000)
+        page.wait_for_timeout(1000)
+        expect(page.get_by_role("heading", level=2).first).to_be_in_viewport()
+        assert page.evaluate("document.activeElement.tagName") == "INPUT"
+        browser.close()
+    assert not _labels(root, "approved") and not _labels(root, "rejected")  # a skip saves nothing

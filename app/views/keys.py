@@ -27,3 +27,53 @@ if (!window.__curatorCommitBeforeShortcut) {
 def commit_typing_before_shortcuts() -> None:
     """Install (once per browser tab) the listener that commits a focused text box on a shortcut."""
     st.html(_SCRIPT, unsafe_allow_javascript=True)
+
+
+def open_at_top(label_id: int) -> None:
+    """A new document opens at the top with its first field (the first flagged one) focused.
+
+    Without it the next document kept the previous one's scroll position: approving at the
+    bottom of a page opened the next one scrolled to the bottom, with no title, image or
+    conflict in sight. Drawn only in the run that opens the document, so later reruns of the
+    same document never steal the reviewer's focus.
+    """
+    if st.session_state.get("opened_at_top") == label_id:
+        return
+    st.session_state["opened_at_top"] = label_id
+    st.html(f"""<script>
+(() => {{
+  const document_ = {int(label_id)};  // one script per opened document
+  const toTop = () => {{
+    window.scrollTo(0, 0);
+    document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"], section.main')
+      .forEach((element) => {{ element.scrollTop = 0; }});
+  }};
+  let tries = 0;
+  const focusFirst = () => {{
+    const box = document.querySelector('[data-testid="stMain"] [data-testid="stTextInput"] input:not([disabled])');
+    if (box) {{ box.focus({{preventScroll: true}}); toTop(); return; }}
+    if (++tries < 40) setTimeout(focusFirst, 50);
+  }};
+  toTop();
+  focusFirst();
+}})();
+</script>""", unsafe_allow_javascript=True)
+
+
+SHEET = """| Keys | Does |
+|---|---|
+| Alt+S | save draft |
+| Alt+N | save and open the next document |
+| Alt+A | approve and open the next document |
+| Alt+J | reject (type the reason first) |
+| Alt+K | skip: next document, nothing saved |
+| Alt+P | previous document |
+| Tab / Shift+Tab | next / previous field |
+
+A shortcut pressed while typing saves what is in the box."""
+
+
+def shortcut_sheet() -> None:
+    """The shortcuts, where the reviewer can see them (our own text, no document data)."""
+    with st.expander("Keyboard shortcuts"):
+        st.markdown(SHEET)

@@ -13,7 +13,7 @@ from PIL import Image
 
 from app.state import actor, go, workspace
 from app.views.queue import current_filter
-from app.views.keys import commit_typing_before_shortcuts
+from app.views.keys import commit_typing_before_shortcuts, open_at_top, shortcut_sheet
 from curator.labels.paths import schema_at
 from curator.review.editing import (LabelView, ReviewRefused, StaleVersion, history, open_label, save_label)
 from curator.review.leases import LeaseHeld, release
@@ -271,6 +271,7 @@ def render() -> None:
     _base_version(view)  # a new document (or a reload) fills the form before any widget is drawn
     disabled = not view.editable or held is not None
     st.header(plain(view.file_name or view.document[:12]))
+    open_at_top(view.label_id)
     st.caption(f"{plain(view.document_class or 'unknown class')} · status **{view.status}** · version {view.version}"
                + (f" · confidence {view.score:.2f}" if view.score is not None else ""))
     if held:
@@ -364,11 +365,25 @@ def _on_action(action: str, advance: bool) -> None:
 
 
 def _actions(me, view: LabelView) -> None:
-    buttons = st.columns(4)
+    buttons = st.columns(5)
     buttons[0].button("Save draft", key="save", shortcut="Alt+S", on_click=_on_action, args=("draft", False))
     buttons[1].button("Save & next", key="save_next", shortcut="Alt+N", on_click=_on_action, args=("draft", True))
     buttons[2].button("Approve & next", key="approve", type="primary", shortcut="Alt+A",
                       disabled=not me.can("approve"), on_click=_on_action, args=("approve", True))
-    buttons[3].button("Reject", key="reject", disabled=not me.can("approve"), on_click=_on_action,
+    buttons[3].button("Reject", key="reject", shortcut="Alt+J", disabled=not me.can("approve"), on_click=_on_action,
                       args=("reject", True))
+    buttons[4].button("Skip", key="skip", shortcut="Alt+K", on_click=_on_skip, help="next document, nothing saved")
     st.text_input("Reason (to reject)", key=f"reason:{view.label_id}")
+    shortcut_sheet()
+
+
+def _on_skip() -> None:
+    """Leave this document to someone else (its lease is released) and open the next one."""
+    me = actor()
+    label_id = st.session_state["label_id"]
+    release(workspace(), me, label_id)
+    visited = st.session_state.setdefault("visited", [])
+    if label_id not in visited:
+        visited.append(label_id)  # so the next document is another one
+    st.session_state["flash"] = "Skipped."
+    _advance(me)
