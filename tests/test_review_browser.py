@@ -7,6 +7,8 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,20 @@ def served(tmp_path):
         yield url, root
 
 
+@contextmanager
+def _chromium(width: int, height: int) -> Iterator:
+    """A page in Debian's chromium (never a downloaded browser), closed however the test ends."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+        try:
+            yield browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            browser.close()
+
+
 def _label(root: Path, label_id: int) -> Label:
     ws = open_workspace(root)
     try:
@@ -57,13 +73,10 @@ def _labels(root: Path, status: str) -> list[Label]:
 
 
 def test_log_in_correct_approve_in_chromium(served, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     url, root = served
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    with _chromium(1500, 1100) as page:
         log_in(page, url, "rita", PASSWORD)
         expect(page.get_by_role("button", name="Approve & next")).to_be_visible(timeout=30_000)
         # Correct a field (committed when the box loses focus), take the ERP value of the
@@ -83,7 +96,6 @@ def test_log_in_correct_approve_in_chromium(served, tmp_path):
         po.press("Tab")
         page.keyboard.press("Alt+S")
         expect(page.get_by_text("Draft saved.")).to_be_visible(timeout=30_000)
-        browser.close()
     assert shot.stat().st_size > 20_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     approved = _labels(root, "approved")
     assert len(approved) == 1
@@ -100,7 +112,7 @@ def test_log_in_correct_approve_in_chromium(served, tmp_path):
 
 def test_document_link_and_reload_keep_the_reviewer_logged_in(served):
     """/?doc=<sha> → log in → that document; F5 → still logged in; log out → F5 → log-in page."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
     from curator.store.models import Document
 
     url, root = served
@@ -111,10 +123,7 @@ def test_document_link_and_reload_keep_the_reviewer_logged_in(served):
             file_name = session.get(Document, wanted.document_sha256).file_name
     finally:
         ws.close()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    with _chromium(1500, 1100) as page:
         page.goto(f"{url}/?doc={wanted.document_sha256[:12]}")
         page.get_by_label("User name").fill("rita")
         page.get_by_label("Password", exact=True).fill(PASSWORD)
@@ -130,7 +139,6 @@ def test_document_link_and_reload_keep_the_reviewer_logged_in(served):
         expect(page.get_by_label("User name")).to_be_visible(timeout=30_000)
         page.reload()
         expect(page.get_by_label("User name")).to_be_visible(timeout=30_000)
-        browser.close()
     ws = open_workspace(root)
     try:
         from sqlmodel import select
@@ -145,13 +153,10 @@ def test_document_link_and_reload_keep_the_reviewer_logged_in(served):
 
 def test_text_typed_then_alt_n_at_once_is_saved(served):
     """What you see is what is saved: no Tab, no Enter, the shortcut right after typing."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     url, root = served
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    with _chromium(1500, 1100) as page:
         log_in(page, url, "rita", PASSWORD)
         expect(page.get_by_role("button", name="Approve & next")).to_be_visible(timeout=30_000)
         po = page.get_by_label(re.compile(r"^po_number —"))
@@ -160,19 +165,15 @@ def test_text_typed_then_alt_n_at_once_is_saved(served):
         page.keyboard.type("QQ")
         page.keyboard.press("Alt+N")
         expect(page.get_by_text("Draft saved.")).to_be_visible(timeout=30_000)
-        browser.close()
     drafts = [json.loads(label.fields).get("po_number", {}).get("value") for label in _labels(root, "needs_review")]
     assert any(str(value).endswith("QQ") for value in drafts), drafts
 
 
 def test_the_next_document_opens_at_the_top_with_a_field_focused_and_skip_moves_on(served):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     url, root = served
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
-        page = browser.new_page(viewport={"width": 1300, "height": 700})
+    with _chromium(1300, 700) as page:
         log_in(page, url, "rita", PASSWORD)
         expect(page.get_by_role("button", name="Approve & next")).to_be_visible(timeout=30_000)
         first = page.get_by_role("heading", level=2).first.inner_text()
@@ -183,5 +184,4 @@ def test_the_next_document_opens_at_the_top_with_a_field_focused_and_skip_moves_
         page.wait_for_timeout(1000)
         expect(page.get_by_role("heading", level=2).first).to_be_in_viewport()
         assert page.evaluate("document.activeElement.tagName") == "INPUT"
-        browser.close()
     assert not _labels(root, "approved") and not _labels(root, "rejected")  # a skip saves nothing

@@ -34,13 +34,15 @@ def open_at_top(label_id: int) -> None:
 
     Without it the next document kept the previous one's scroll position: approving at the
     bottom of a page opened the next one scrolled to the bottom, with no title, image or
-    conflict in sight. Drawn only in the run that opens the document, so later reruns of the
-    same document never steal the reviewer's focus.
+    conflict in sight. The script is drawn only in the run that opens the document, so later
+    reruns of the same document never steal the reviewer's focus; its slot is drawn on every
+    run, or the elements below would shift and a stale copy of a button flash on screen.
     """
+    slot = st.empty()  # always drawn: the elements below keep their places on every run
     if st.session_state.get("opened_at_top") == label_id:
         return
     st.session_state["opened_at_top"] = label_id
-    st.html(f"""<script>
+    slot.html(f"""<script>
 (() => {{
   const document_ = {int(label_id)};  // one script per opened document
   const toTop = () => {{
