@@ -185,3 +185,28 @@ def test_the_next_document_opens_at_the_top_with_a_field_focused_and_skip_moves_
         expect(page.get_by_role("heading", level=2).first).to_be_in_viewport()
         assert page.evaluate("document.activeElement.tagName") == "INPUT"
     assert not _labels(root, "approved") and not _labels(root, "rejected")  # a skip saves nothing
+
+
+def test_one_tab_stop_per_field_and_alt_x_marks_the_focused_field_absent(served):
+    from playwright.sync_api import expect
+
+    url, root = served
+    with _chromium(1500, 1100) as page:
+        log_in(page, url, "rita", PASSWORD)
+        expect(page.get_by_role("button", name="Approve & next")).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(1000)
+        labels = page.locator('[data-testid="stMain"] [data-testid="stTextInput"] input')
+        names = [labels.nth(i).get_attribute("aria-label") for i in range(labels.count())]
+        k = next(i for i, name in enumerate(names) if "conflict" not in name)  # a conflict's Tab goes to its buttons
+        first, second = names[k], names[k + 1]
+        labels.nth(k).focus()
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.getAttribute('aria-label') || document.activeElement.outerHTML")
+        assert focused == second, (first, focused)
+        page.keyboard.press("Alt+X")
+        page.wait_for_timeout(1500)
+        page.keyboard.press("Alt+S")
+        expect(page.get_by_text("Draft saved.")).to_be_visible(timeout=30_000)
+    path = second.split(" — ")[0]
+    states = [json.loads(label.fields).get(path, {}).get("state") for label in _labels(root, "needs_review")]
+    assert "absent" in states, (path, states)

@@ -4,7 +4,8 @@ Streamlit commits a text box only on Enter or when it loses focus, and its butto
 (Alt+S, Alt+N, Alt+A, Alt+P) fire without either: typing "2018-04-28QQ" and pressing Alt+N at
 once saved the document without "QQ". A capture-phase listener blurs the focused box first, so
 its value is committed before the shortcut's click is sent with the other widgets' values.
-Only Alt combinations: Ctrl+V and friends keep working inside the box.
+Only Alt combinations: Ctrl+V and friends keep working inside the box. The same listener
+gives Alt+X (the focused field is not on the document) and keeps one Tab stop per field.
 """
 
 from __future__ import annotations
@@ -16,10 +17,26 @@ if (!window.__curatorCommitBeforeShortcut) {
   window.__curatorCommitBeforeShortcut = true;
   window.addEventListener("keydown", (event) => {
     const box = document.activeElement;
-    if (event.altKey && event.key !== "Alt" && box && /^(INPUT|TEXTAREA)$/.test(box.tagName)) {
-      box.blur();
+    if (!(event.altKey && event.key !== "Alt" && box && /^(INPUT|TEXTAREA)$/.test(box.tagName))) return;
+    if (event.code === "KeyX") {  // the focused field is not on the document: tick its checkbox
+      const field = box.closest('[data-testid="stElementContainer"]');
+      const next = field && field.nextElementSibling;
+      const absent = next && next.querySelector('[data-testid="stCheckbox"] input');
+      if (absent) { event.preventDefault(); event.stopPropagation(); box.blur(); absent.click(); }
+      return;
     }
+    box.blur();
   }, true);
+  // One Tab stop per field: the help icons and the "not on the document" boxes (Alt+X) are
+  // taken out of the Tab order; the mouse still reaches them.
+  const quiet = () => document.querySelectorAll(
+      '[data-testid="stMain"] [data-testid="stTooltipIcon"], [data-testid="stMain"] [data-testid="stTooltipIcon"] *, '
+      + '[data-testid="stMain"] [aria-label^="Help for "], '
+      + '[data-testid="stMain"] [data-testid="stCheckbox"] input').forEach((element) => {
+        if (element.getAttribute("tabindex") !== "-1") element.setAttribute("tabindex", "-1");
+      });
+  new MutationObserver(quiet).observe(document.body, {childList: true, subtree: true});
+  quiet();
 }
 </script>"""
 
@@ -70,6 +87,7 @@ SHEET = """| Keys | Does |
 | Alt+J | reject (type the reason first) |
 | Alt+K | skip: next document, nothing saved |
 | Alt+P | previous document |
+| Alt+X | the focused field is not on the document |
 | Tab / Shift+Tab | next / previous field |
 
 A shortcut pressed while typing saves what is in the box."""
