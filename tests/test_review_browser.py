@@ -52,6 +52,19 @@ def _chromium(width: int, height: int) -> Iterator:
             browser.close()
 
 
+@contextmanager
+def _reviewing(url: str) -> Iterator:
+    """Logged in as rita with the first document open; yields the page and its field boxes' labels."""
+    from playwright.sync_api import expect
+
+    with _chromium(1500, 1100) as page:
+        log_in(page, url, "rita", PASSWORD)
+        expect(page.get_by_role("button", name="Approve & next")).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(1000)  # the keyboard script is installed once the page is drawn
+        boxes = page.locator('[data-testid="stMain"] [data-testid="stTextInput"] input')
+        yield page, boxes, [boxes.nth(i).get_attribute("aria-label") for i in range(boxes.count())]
+
+
 def _label(root: Path, label_id: int) -> Label:
     ws = open_workspace(root)
     try:
@@ -191,12 +204,7 @@ def test_one_tab_stop_per_field_and_alt_x_marks_the_focused_field_absent(served)
     from playwright.sync_api import expect
 
     url, root = served
-    with _chromium(1500, 1100) as page:
-        log_in(page, url, "rita", PASSWORD)
-        expect(page.get_by_role("button", name="Approve & next")).to_be_visible(timeout=30_000)
-        page.wait_for_timeout(1000)
-        labels = page.locator('[data-testid="stMain"] [data-testid="stTextInput"] input')
-        names = [labels.nth(i).get_attribute("aria-label") for i in range(labels.count())]
+    with _reviewing(url) as (page, labels, names):
         k = next(i for i, name in enumerate(names) if "conflict" not in name)  # a conflict's Tab goes to its buttons
         first, second = names[k], names[k + 1]
         labels.nth(k).focus()
@@ -210,3 +218,23 @@ def test_one_tab_stop_per_field_and_alt_x_marks_the_focused_field_absent(served)
     path = second.split(" — ")[0]
     states = [json.loads(label.fields).get(path, {}).get("state") for label in _labels(root, "needs_review")]
     assert "absent" in states, (path, states)
+
+
+def test_alt_g_goes_to_a_flagged_field_and_alt_1_takes_its_first_suggestion(served):
+    from playwright.sync_api import expect
+
+    url, root = served
+    with _reviewing(url) as (page, boxes, names):
+        calm = next(i for i, name in enumerate(names) if "⚠" not in name and "❓" not in name)
+        boxes.nth(calm).focus()
+        page.keyboard.press("Alt+G")  # round the end: back to the first flagged field
+        focused = page.evaluate("document.activeElement.getAttribute('aria-label')")
+        assert focused == next(name for name in names if "conflict" in name)
+        take = page.get_by_role("button", name=re.compile(r"^Take ")).first.inner_text()
+        page.keyboard.press("Alt+1")
+        expect(page.get_by_text("conflict resolved")).to_be_visible(timeout=30_000)
+        page.keyboard.press("Alt+S")
+        expect(page.get_by_text("Draft saved.")).to_be_visible(timeout=30_000)
+    path = focused.split(" — ")[0]
+    saved = [json.loads(label.fields)[path] for label in _labels(root, "needs_review") if label.version > 1]
+    assert saved and not saved[0].get("conflict") and take.endswith(str(saved[0]["value"])), (take, saved)

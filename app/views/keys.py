@@ -5,7 +5,8 @@ Streamlit commits a text box only on Enter or when it loses focus, and its butto
 once saved the document without "QQ". A capture-phase listener blurs the focused box first, so
 its value is committed before the shortcut's click is sent with the other widgets' values.
 Only Alt combinations: Ctrl+V and friends keep working inside the box. The same listener
-gives Alt+X (the focused field is not on the document) and keeps one Tab stop per field.
+gives Alt+X (the focused field is not on the document), Alt+1..9 (take suggestion N of the
+focused field), Alt+G (next flagged field) and keeps one Tab stop per field.
 """
 
 from __future__ import annotations
@@ -18,8 +19,26 @@ if (!window.__curatorCommitBeforeShortcut) {
   window.addEventListener("keydown", (event) => {
     const box = document.activeElement;
     if (!(event.altKey && event.key !== "Alt" && box && /^(INPUT|TEXTAREA)$/.test(box.tagName))) return;
+    const field = box.closest('[data-testid="stElementContainer"]');
+    if (/^Digit[1-9]$/.test(event.code)) {  // take suggestion N of the focused field's conflict
+      const takes = [];
+      for (let next = field && field.nextElementSibling; next; next = next.nextElementSibling) {
+        if (next.querySelector('[data-testid="stTextInput"], [data-testid="stSelectbox"]')) break;
+        next.querySelectorAll("button").forEach((b) => { if (b.innerText.startsWith("Take ")) takes.push(b); });
+      }
+      const take = takes[Number(event.code.slice(5)) - 1];
+      if (take) { event.preventDefault(); event.stopPropagation(); take.click(); }
+      return;
+    }
+    if (event.code === "KeyG") {  // the next flagged field (conflict, suspect or unknown), round the end
+      const boxes = [...document.querySelectorAll(
+          '[data-testid="stMain"] [data-testid="stTextInput"] input, [data-testid="stMain"] [data-testid="stSelectbox"] input')];
+      const flagged = boxes.filter((b) => /[\u26a0\u2753]/.test(b.getAttribute("aria-label") || ""));
+      const after = flagged.find((b) => boxes.indexOf(b) > boxes.indexOf(box)) || flagged[0];
+      if (after) { event.preventDefault(); event.stopPropagation(); box.blur(); after.focus(); }
+      return;
+    }
     if (event.code === "KeyX") {  // the focused field is not on the document: tick its checkbox
-      const field = box.closest('[data-testid="stElementContainer"]');
       const next = field && field.nextElementSibling;
       const absent = next && next.querySelector('[data-testid="stCheckbox"] input');
       if (absent) { event.preventDefault(); event.stopPropagation(); box.blur(); absent.click(); }
@@ -88,6 +107,8 @@ SHEET = """| Keys | Does |
 | Alt+K | skip: next document, nothing saved |
 | Alt+P | previous document |
 | Alt+X | the focused field is not on the document |
+| Alt+1 ... Alt+9 | take suggestion N for the focused field's conflict |
+| Alt+G | go to the next flagged field (conflict, suspect, unknown) |
 | Tab / Shift+Tab | next / previous field |
 
 A shortcut pressed while typing saves what is in the box."""
