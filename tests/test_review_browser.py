@@ -12,12 +12,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from local_servers import log_in, review_ui
 
 from curator.review.users import add_user
 from curator.samples.review_load import populate_for_review
 from curator.store.models import Label
 from curator.workspace import init_workspace, open_workspace
-from local_servers import log_in, review_ui
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "correct horse battery"
@@ -126,6 +126,7 @@ def test_log_in_correct_approve_in_chromium(served, tmp_path):
 def test_document_link_and_reload_keep_the_reviewer_logged_in(served):
     """/?doc=<sha> → log in → that document; F5 → still logged in; log out → F5 → log-in page."""
     from playwright.sync_api import expect
+
     from curator.store.models import Document
 
     url, root = served
@@ -155,6 +156,7 @@ def test_document_link_and_reload_keep_the_reviewer_logged_in(served):
     ws = open_workspace(root)
     try:
         from sqlmodel import select
+
         from curator.store.models import ReviewSession
         with ws.session() as session:
             sessions = list(session.exec(select(ReviewSession)))

@@ -12,10 +12,17 @@ import streamlit as st
 from PIL import Image
 
 from app.state import actor, go, workspace
-from app.views.queue import current_filter
 from app.views.keys import commit_typing_before_shortcuts, open_at_top, shortcut_sheet
+from app.views.queue import current_filter
 from curator.labels.paths import schema_at
-from curator.review.editing import (LabelView, ReviewRefused, StaleVersion, history, open_label, save_label)
+from curator.review.editing import (
+    LabelView,
+    ReviewRefused,
+    StaleVersion,
+    history,
+    open_label,
+    save_label,
+)
 from curator.review.leases import LeaseHeld, release
 from curator.review.queue import next_document
 from curator.review.users import PermissionDenied
