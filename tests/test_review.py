@@ -94,15 +94,44 @@ def test_leases_keep_two_reviewers_apart(team):
         next_document(ws, people["viewer"])
 
 
-def test_edit_approve_reject_and_stale_saves(team):
+def _first_conflict(team):
+    """The reviewer, the first document with a conflict (opened, so claimed) and its ``total``."""
     ws, people = team
     me = people["reviewer"]
     item = next_document(ws, me, QueueFilter(conflicts_only=True))
     view = open_label(ws, me, item.label_id)
-    total = next(f for f in view.fields if f.path == "total")
-    assert total.conflict and [c["source"] for c in total.candidates] == ["erp", "teacher"]
-    with pytest.raises(ReviewRefused, match="conflict"):
+    return ws, me, item, view, next(f for f in view.fields if f.path == "total")
+
+
+def _show(ws, label_id: int, path: str, value) -> None:
+    """Put another value on screen for a field (as an older import might have left it)."""
+    with ws.session() as session:
+        fields = json.loads(session.get(Label, label_id).fields)
+        fields[path]["value"] = value
+        session.execute(update(Label).where(Label.id == label_id).values(fields=json.dumps(fields)))
+        session.commit()
+
+
+def test_approving_chooses_a_shown_conflict_value_and_refuses_an_unlisted_one(team):
+    ws, me, item, view, total = _first_conflict(team)
+    erp, teacher = (c["value"] for c in total.candidates)
+    _show(ws, item.label_id, "total", 0.01)  # none of the suggestions: a person must choose
+    with pytest.raises(ReviewRefused, match="conflict") as refused:
         save_label(ws, me, item.label_id, base_version=view.version, action="approve")
+    assert refused.value.field_errors == {"total": "conflict not resolved"}
+    _show(ws, item.label_id, "total", teacher)  # one of them, on screen: approving chooses it
+    approved = save_label(ws, me, item.label_id, base_version=view.version, action="approve")
+    entry = json.loads(_label(ws, item.label_id).fields)["total"]
+    assert approved.status == "approved" and entry["value"] == teacher != erp and not entry.get("conflict")
+    assert (entry["source"], entry["agent"], entry["previous"]["value"]) == ("human", "reviewer-1", teacher)
+    events = history(ws, me, item.label_id)
+    assert [(e["field"], e["reason"]) for e in events[:2]] == [("(status)", "approved"), ("total", "approved as shown")]
+
+
+def test_edit_approve_reject_and_stale_saves(team):
+    people = team[1]
+    ws, me, item, view, total = _first_conflict(team)
+    assert total.conflict and [c["source"] for c in total.candidates] == ["erp", "teacher"]
     saved = save_label(ws, me, item.label_id, base_version=view.version, changes={"po_number": "4500012345"})
     assert saved.version == view.version + 1 and saved.status == "needs_review"
     po = next(f for f in saved.fields if f.path == "po_number")

@@ -81,16 +81,15 @@ def test_claim_edit_resolve_and_approve(ui_workspace):
     fields = json.loads(_label(ui_workspace, label_id).fields)
     assert fields["po_number"]["value"] == "4500099999" and fields["po_number"]["source"] == "human"
     assert fields["po_number"]["agent"] == "rita"
-    # Approving with the conflict still open is refused, inline.
-    at.button(key="approve").click().run()
-    assert any("conflict" in e.value for e in at.error)
-    assert _label(ui_workspace, label_id).status == "needs_review"
-    # One click takes the ERP's value, then approve moves on to the next document.
-    erp_button = next(b for b in at.button if b.key and b.key.startswith("take:") and "Take ERP" in b.label)
-    erp_button.click().run()
+    # One click takes the teacher's value (the ERP's is on screen), then approve moves on.
+    teacher_button = next(b for b in at.button if b.key and b.key.startswith("take:") and "Take teacher" in b.label)
+    teacher_button.click().run()
     at.button(key="approve").click().run()
     assert not at.exception, at.exception
-    assert _label(ui_workspace, label_id).status == "approved"
+    approved = _label(ui_workspace, label_id)
+    total = json.loads(approved.fields)["total"]
+    assert approved.status == "approved" and teacher_button.label.replace("\\", "").endswith(str(total["value"]))
+    assert total["previous"]["source"] == "erp" and not total.get("conflict")
     assert at.session_state["label_id"] != label_id
     # Previous goes back.
     at.button(key="previous").click().run()

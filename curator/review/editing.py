@@ -181,7 +181,8 @@ def save_label(workspace: Workspace, actor: Actor, label_id: int, *, base_versio
     """Apply a reviewer's changes (already typed values, by leaf path) and an action.
 
     ``draft`` keeps the label in the queue; ``approve`` needs a schema-valid label without
-    open conflicts; ``reject`` needs a reason. Raises StaleVersion, LeaseHeld, ReviewRefused
+    open conflicts (a conflict whose shown value is one of its suggestions counts as chosen:
+    the reviewer saw it and approved it); ``reject`` needs a reason. Raises StaleVersion, LeaseHeld, ReviewRefused
     or PermissionDenied; nothing is written then.
     """
     if action not in ACTIONS:
@@ -205,9 +206,13 @@ def save_label(workspace: Workspace, actor: Actor, label_id: int, *, base_versio
         fields: dict[str, dict[str, Any]] = json.loads(label.fields)
         for path in changes:
             schema_at(schema, path)  # KeyError for a path the schema does not have
-        events = [LabelEvent(label_id=label_id, field=path, old=audit_value(path, old, schema), new=audit_value(path, new, schema),
-                             source="human", agent=actor.name, reason=why)
-                  for path, old, new, why in merge_human_values(fields, changes, removed, actor.name, now)]
+        merged = merge_human_values(fields, changes, removed, actor.name, now)
+        if action == "approve":  # the value on screen is one of the suggestions: approving chooses it
+            merged += [(path, old, new, "approved as shown") for path, old, new, _ in merge_human_values(
+                fields, shown_choices(fields), (), actor.name, now)]
+        events = [LabelEvent(label_id=label_id, field=path, old=audit_value(path, old, schema),
+                             new=audit_value(path, new, schema), source="human", agent=actor.name, reason=why)
+                  for path, old, new, why in merged]
         values = {p: e.get("value") for p, e in fields.items()}
         errors, problems = field_errors(schema, values)
         old_status, old_priority = label.status, label.priority
@@ -251,6 +256,16 @@ def save_label(workspace: Workspace, actor: Actor, label_id: int, *, base_versio
     else:
         claim(workspace, actor, label_id)  # saving renews the lease
     return open_label(workspace, actor, label_id, claim_lease=False)
+
+
+def shown_choices(fields: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Open conflicts whose shown value is one of their suggestions, with that value.
+
+    The reviewer saw that value beside the others and approved: clicking "Take" for it too
+    would only cost a click. A shown value that is none of the suggestions still blocks.
+    """
+    return {path: entry.get("value") for path, entry in fields.items()
+            if entry.get("conflict") and any(c.get("value") == entry.get("value") for c in entry.get("candidates", []))}
 
 
 def merge_human_values(fields: dict[str, dict[str, Any]], changes: dict[str, Any], removed: set[str] | list[str],
