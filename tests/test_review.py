@@ -16,7 +16,7 @@ from curator.cli import app
 from curator.review.dashboard import class_balance, field_coverage, reviewer_throughput, status_counts
 from curator.review.editing import ReviewRefused, StaleVersion, history, open_label, save_label
 from curator.review.leases import LeaseHeld, claim
-from curator.review.queue import QueueFilter, next_document, review_queue
+from curator.review.queue import REASONS, QueueFilter, next_document, queue_schemas, review_queue
 from curator.review.users import LoginFailed, PermissionDenied, add_user, authenticate
 from curator.samples.review_load import populate_for_review
 from curator.store.models import Document, Label, LabelEvent, Page, ReviewLease, User, utcnow
@@ -73,6 +73,16 @@ def test_queue_is_ordered_by_priority_and_filters(team):
     teacher = review_queue(ws, me, QueueFilter(source="teacher"), limit=100)
     assert teacher and all(i.priority in (0, 1) for i in teacher)
     assert review_queue(ws, me, QueueFilter(document_class="w2")) == []
+    # By why a person is needed, and by schema.
+    by_reason = {reason: review_queue(ws, me, QueueFilter(reason=reason), limit=1000) for reason in REASONS}
+    assert by_reason["conflict"] == review_queue(ws, me, QueueFilter(conflicts_only=True), limit=1000)
+    assert by_reason["suspect field"] and all("suspect field" in i.reasons for i in by_reason["suspect field"])
+    every = review_queue(ws, me, limit=1000)
+    for reason, listed in by_reason.items():
+        assert [i.label_id for i in listed] == [i.label_id for i in every if reason in i.reasons]
+    assert queue_schemas(ws, me) == ["invoice"]
+    assert review_queue(ws, me, QueueFilter(schema_name="invoice"), limit=1000) == every
+    assert review_queue(ws, me, QueueFilter(schema_name="w2")) == []
 
 
 def test_leases_keep_two_reviewers_apart(team):

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app.state import actor, go, workspace
-from curator.review.queue import SOURCES, QueueFilter, next_document, queue_size, review_queue
+from curator.review.queue import REASONS, SOURCES, QueueFilter, next_document, queue_schemas, queue_size, review_queue
 from curator.store.models import LabelStatus
 
 PRIORITY = {0: "conflict", 1: "unsure teacher value", 2: "other", None: "-"}
@@ -30,8 +30,12 @@ def render() -> None:
         conflicts_only = st.checkbox("Only documents with conflicts", key="filter_conflicts")
         conflict_field = st.text_input("Field in conflict (e.g. total, employee.ssn)", key="filter_field")
         source = st.selectbox("Has a value from", ["(any)", *SOURCES], key="filter_source")
+        reason = st.selectbox("Why it needs review", ["(any)", *REASONS], key="filter_reason")
+        schema_name = st.selectbox("Schema", ["(any)", *queue_schemas(workspace(), me)], key="filter_schema")
     filters = QueueFilter(statuses=tuple(statuses) or (LabelStatus.NEEDS_REVIEW,),
                           document_class=None if document_class == "(any)" else document_class,
+                          reason=None if reason == "(any)" else reason,
+                          schema_name=None if schema_name == "(any)" else schema_name,
                           conflicts_only=conflicts_only, conflict_field=conflict_field.strip() or None,
                           source=None if source == "(any)" else source)
     st.session_state["queue_filter"] = filters

@@ -31,6 +31,7 @@ class QueueFilter:
     conflicts_only: bool = False
     conflict_field: str | None = None  # a leaf path, e.g. "total" or "employee.ssn"
     source: str | None = None  # labels with at least one field from this source
+    reason: str | None = None  # one of REASONS: why a person is needed
 
 
 @dataclass
@@ -69,7 +70,7 @@ def _query(filters: QueueFilter, actor: Actor):
                     .outerjoin(ReviewLease, ReviewLease.label_id == Label.id)
                     .where(or_(col(ReviewLease.label_id).is_(None), ReviewLease.expires_at < now,
                                ReviewLease.user_name == actor.name)), filters)
-    if filters.conflicts_only or filters.conflict_field:
+    if filters.conflicts_only or filters.conflict_field or filters.reason == "conflict":
         query = query.where(col(Label.fields).contains('"conflict": true'))
     if filters.source:
         query = query.where(col(Label.fields).contains(f'"source": "{filters.source}"'))
@@ -78,7 +79,9 @@ def _query(filters: QueueFilter, actor: Actor):
     return query.order_by(Label.priority, Label.score, Label.id)
 
 
-def _matches(fields: dict[str, Any], filters: QueueFilter) -> list[str] | None:
+def _matches(fields: dict[str, Any], filters: QueueFilter, score: float | None = None) -> list[str] | None:
+    if filters.reason and filters.reason not in reasons_for(fields, score):
+        return None
     conflicts = sorted(path for path, entry in fields.items() if entry.get("conflict"))
     if filters.conflict_field and filters.conflict_field not in conflicts:
         return None
@@ -99,13 +102,16 @@ def iter_queue(workspace: Workspace, actor: Actor, filters: QueueFilter = QueueF
             rows = session.exec(_query(filters, actor).offset(offset).limit(batch)).all()
         for row in rows:
             fields = json.loads(row[9])
-            conflicts = _matches(fields, filters)
+            conflicts = _matches(fields, filters, row[7])
             if conflicts is not None:
                 yield QueueItem(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], conflicts,
                                 reasons_for(fields, row[7]))
         if len(rows) < batch:
             return
         offset += batch
+
+
+REASONS = ("conflict", "suspect field", "unknown fields", "low confidence")
 
 
 def reasons_for(fields: dict[str, Any], score: float | None, low: float = 0.9) -> list[str]:
@@ -133,6 +139,13 @@ def review_queue(workspace: Workspace, actor: Actor, filters: QueueFilter = Queu
         if len(items) >= limit:
             break
     return items
+
+
+def queue_schemas(workspace: Workspace, actor: Actor) -> list[str]:
+    """The schemas of the labels in the workspace, for the queue's filter."""
+    require(workspace, actor, "read")
+    with workspace.session() as session:
+        return sorted(session.exec(select(Label.schema_name).distinct()).all())
 
 
 def queue_size(workspace: Workspace, actor: Actor, filters: QueueFilter = QueueFilter()) -> int:
