@@ -56,8 +56,12 @@ def write_session_cookie(token: str | None) -> None:
     Streamlit has no API to set a cookie, so a one-line script does it. The token is ours
     (URL-safe base64, checked below), never user data, so nothing from a document is markup.
     """
-    from curator.review.sessions import _TOKEN, SESSION_COOKIE, SESSION_LIFETIME
-    if token is not None and not _TOKEN.fullmatch(token):
+    from curator.review.sessions import (
+        SESSION_COOKIE,
+        SESSION_LIFETIME,
+        is_session_token,
+    )
+    if token is not None and not is_session_token(token):
         raise ValueError("not a session token")
     value, age = (token, int(SESSION_LIFETIME.total_seconds())) if token else ("", 0)
     st.html(f"""<script>document.cookie = "{SESSION_COOKIE}={value}; path=/; max-age={age}; SameSite=Strict"

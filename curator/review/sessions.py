@@ -15,9 +15,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from curator.access import Actor
 from curator.review.users import current_user
@@ -29,12 +29,19 @@ SESSION_LIFETIME = timedelta(hours=12)
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32); anything else is not ours
 
 
+def is_session_token(token: object) -> bool:
+    """Whether ``token`` has the shape of one of ours (anything else is never looked up)."""
+    return isinstance(token, str) and _TOKEN.fullmatch(token) is not None
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops the zone
+def _open(token: str):
+    """The not-yet-ended session of this token (the store holds only the token's SHA-256)."""
+    return select(ReviewSession).where(ReviewSession.token_sha256 == _digest(token),
+                                       col(ReviewSession.ended_at).is_(None))
 
 
 def start_session(workspace: Workspace, actor: Actor, *, lifetime: timedelta = SESSION_LIFETIME) -> str:
@@ -49,23 +56,21 @@ def start_session(workspace: Workspace, actor: Actor, *, lifetime: timedelta = S
 
 def resume_session(workspace: Workspace, token: str | None) -> Actor | None:
     """Who this token logs in, as stored now; None when it is unknown, ended, expired or disabled."""
-    if not token or not _TOKEN.fullmatch(token):
+    if not is_session_token(token):
         return None
     with workspace.session() as session:
-        row = session.exec(select(ReviewSession).where(ReviewSession.token_sha256 == _digest(token))).first()
-        if row is None or row.ended_at is not None or _aware(row.expires_at) <= utcnow():
-            return None
-        name = row.user_name
-    return current_user(workspace, name)
+        row = session.exec(_open(token).where(ReviewSession.expires_at > utcnow())).first()
+        name = row.user_name if row is not None else None
+    return current_user(workspace, name) if name is not None else None
 
 
 def end_session(workspace: Workspace, token: str | None) -> None:
     """Log out: the token stops working everywhere, even if the browser kept the cookie."""
-    if not token or not _TOKEN.fullmatch(token):
+    if not is_session_token(token):
         return
     with workspace.session() as session:
-        row = session.exec(select(ReviewSession).where(ReviewSession.token_sha256 == _digest(token))).first()
-        if row is not None and row.ended_at is None:
+        row = session.exec(_open(token)).first()
+        if row is not None:
             row.ended_at = utcnow()
             session.add(row)
             session.commit()
