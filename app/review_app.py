@@ -18,7 +18,7 @@ PAGES = {"Queue": queue.render, "Review": review.render, "Dashboard": dashboard.
 st.set_page_config(page_title="Curator review", layout="wide")
 
 me = actor()
-if me is None and not st.session_state.get("forget_cookie"):
+if me is None:
     token = session_cookie()  # a reload: the browser still holds the session of the last log-in
     me = resume_session(workspace(), token)
     if me is not None:
