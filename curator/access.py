@@ -35,9 +35,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "viewer": _READ,
     "reviewer": _REVIEW,
     "author": _AUTHOR,
-    "admin": _AUTHOR | {"manage_users"},
+    "admin": _AUTHOR | {"manage_users", "manage_review"},
 }
-_VERBS = {"manage_users": "manage users", "match_decisions": "confirm or reject matches",
+_VERBS = {"manage_users": "manage users", "manage_review": "approve in bulk or reassign documents",
+          "match_decisions": "confirm or reject matches",
           "edit": "edit labels", "approve": "approve or reject labels", "sync": "sync with Label Studio",
           "annotate": "run the teacher", "schemas": "register schemas", "finetune": "run fine-tuning jobs", "read": "read this workspace"}
 

@@ -245,3 +245,68 @@ def test_dashboard_figures(team):
     assert coverage[("total", "erp")] + coverage.get(("total", "human"), 0) == 60
     assert coverage[("line_items[].amount", "teacher")] > 0
     assert reviewer_throughput(ws, me)[0]["documents"] == 1
+
+
+def _agree_everywhere(ws, label_id) -> None:
+    """Make the teacher agree with every ERP value of a label (as a verify pass would)."""
+    with ws.session() as session:
+        label = session.get(Label, label_id)
+        fields = json.loads(label.fields)
+        for entry in fields.values():
+            if entry.get("state") in ("value", "absent"):
+                entry["agreed_by"] = ["nova"]
+        label.fields = json.dumps(fields)
+        label.status = "needs_review"
+        session.add(label)
+        session.commit()
+
+
+def test_admin_approves_in_bulk_only_where_erp_and_teacher_agree(team):
+    from curator.review.bulk import approve_agreeing
+    ws, people = team
+    with ws.session() as session:
+        labels = session.exec(select(Label).order_by(Label.id)).all()
+    clean = [label.id for label in labels if '"conflict": true' not in label.fields
+             and '"suspect": true' not in label.fields and '"source": "teacher"' not in label.fields][:4]
+    conflicted = next(label.id for label in labels if '"conflict": true' in label.fields)
+    for label_id in [*clean, conflicted]:
+        _agree_everywhere(ws, label_id)
+    claim(ws, people["reviewer"], clean[0])  # a reviewer is on it: left alone
+    with pytest.raises(PermissionDenied):
+        approve_agreeing(ws, people["reviewer"])
+    preview = approve_agreeing(ws, people["admin"], dry_run=True)
+    assert preview.approved == 3 and sorted(preview.label_ids) == sorted(clean[1:])
+    assert all(_label(ws, i).status == "needs_review" for i in clean)  # a dry run changes nothing
+    assert preview.held_by_reviewer == 1 and preview.not_qualified.get("a conflict", 0) >= 1
+    # labels with values from one source only (ERP without the teacher) never qualify
+    assert preview.not_qualified.get("a value only the erp gave", 0) > 0
+    result = CliRunner().invoke(app, ["-w", str(ws.root), "--as", "admin-1", "queue", "approve-agreeing", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["approved"] == 3
+    assert [_label(ws, i).status for i in clean] == ["needs_review", "approved", "approved", "approved"]
+    assert _label(ws, conflicted).status == "needs_review"
+    with ws.session() as session:
+        event = session.exec(select(LabelEvent).where(LabelEvent.label_id == clean[1],
+                                                      LabelEvent.field == "(status)")).all()[-1]
+    assert event.agent == "admin-1" and "agree on every field" in event.reason
+
+
+def test_admin_reassigns_a_reviewers_documents(team):
+    from curator.review.bulk import lease_holders, reassign_leases
+    ws, people = team
+    first = next_document(ws, people["reviewer"])
+    second = next_document(ws, people["reviewer"], skip=frozenset({first.label_id}))
+    assert lease_holders(ws, people["admin"]) == {"reviewer-1": 2}
+    with pytest.raises(PermissionDenied):
+        reassign_leases(ws, people["reviewer2"], "reviewer-1", "reviewer-2")
+    with pytest.raises(PermissionDenied):  # the new holder must be someone who may edit
+        reassign_leases(ws, people["admin"], "reviewer-1", "viewer-1")
+    assert reassign_leases(ws, people["admin"], "reviewer-1", "reviewer-2") == 2
+    with pytest.raises(LeaseHeld):
+        claim(ws, people["reviewer"], first.label_id)
+    claim(ws, people["reviewer2"], second.label_id)  # now theirs
+    result = CliRunner().invoke(app, ["-w", str(ws.root), "--as", "admin-1", "queue", "reassign", "reviewer-2"])
+    assert result.exit_code == 0 and "2 documents of reviewer-2 moved back to the queue" in result.output
+    assert lease_holders(ws, people["admin"]) == {}
+    refused = CliRunner().invoke(app, ["-w", str(ws.root), "--as", "reviewer-1", "queue", "leases"])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output

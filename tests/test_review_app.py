@@ -133,7 +133,8 @@ def test_a_value_that_cannot_be_read_shows_inline(ui_workspace):
 def test_viewer_reads_but_cannot_edit(ui_workspace):
     at = _logged_in("vic")
     assert not any(b.key == "start" for b in at.button)
-    at.button(key="open").click().run()
+    at.session_state["queue_rows:0"] = {"selection": {"rows": [0], "columns": []}}  # a click on the first row
+    at.run()
     assert at.session_state["label_id"]
     assert all(w.disabled for w in at.text_input if w.key and w.key.startswith("f:"))
     assert not any(b.key in ("save", "approve", "reject") for b in at.button)
@@ -185,3 +186,66 @@ def test_a_link_opens_its_document_after_log_in(ui_workspace):
     queue = _logged_in("rita")
     links = queue.dataframe[0].value["open"].tolist()
     assert all(link.startswith("?doc=") for link in links) and "why" in queue.dataframe[0].value.columns
+
+
+def test_admin_approves_agreeing_labels_and_moves_a_reviewers_documents(ui_workspace):
+    ws = open_workspace(ui_workspace)
+    add_user(ws, "ada", "admin", PASSWORD, by="admin")
+    with ws.session() as session:
+        label = session.exec(select(Label).where(Label.status == "auto_accepted")).first()
+        fields = json.loads(label.fields)
+        for entry in fields.values():
+            entry["agreed_by"] = ["nova"]  # the teacher read every value the ERP holds
+        label.fields = json.dumps(fields)
+        session.add(label)
+        session.commit()
+        agreeing = label.id
+    ws.close()
+    rita = _logged_in("rita")
+    rita.button(key="start").click().run()  # rita now holds a document
+    held = rita.session_state["label_id"]
+    at = _logged_in("vic")
+    assert not any(b.key == "bulk_preview" for b in at.button)  # no admin panel for a viewer
+    at = _logged_in("ada")
+    at.button(key="bulk_preview").click().run()
+    assert any("1 of" in c.value and "qualify" in c.value for c in at.caption)
+    at.checkbox(key="bulk_confirm").check().run()
+    at.button(key="bulk_approve").click().run()
+    assert not at.exception, at.exception
+    assert any("Approved 1 labels" in s.value for s in at.success)
+    assert _label(ui_workspace, agreeing).status == "approved"
+    at.selectbox(key="lease_from").set_value("rita").run()
+    at.button(key="lease_move").click().run()  # back to the queue
+    assert any("1 documents moved" in s.value for s in at.success)
+    ws = open_workspace(ui_workspace)
+    with ws.session() as session:
+        assert session.get(ReviewLease, held) is None
+    ws.close()
+
+
+def test_tables_in_schema_order_with_row_buttons_and_pasted_rows(ui_workspace):
+    at = _logged_in("rita")
+    at.button(key="start").click().run()
+    label_id = at.session_state["label_id"]
+    before = json.loads(_label(ui_workspace, label_id).fields)
+    rows = len({p.split("]")[0] for p in before if p.startswith("line_items[")})
+    table = f"table:{label_id}:{_label(ui_workspace, label_id).version}:line_items"
+    assert list(at.session_state[table]["rows"].columns) == ["description", "quantity", "unit_price", "amount"]
+    add = next(b for b in at.button if b.key and b.key.startswith("row_add:"))
+    add.click().run()
+    assert len(at.session_state[table]["rows"]) == rows + 1
+    next(b for b in at.button if b.key and b.key.startswith("row_remove:")).click().run()
+    assert len(at.session_state[table]["rows"]) == rows
+    paste = next(t for t in at.text_area if t.key and t.key.startswith("paste:"))
+    paste.input("Amount\tDescription\tQuantity\tUnit price\n24.00\tPasted widget\t2\t12.00\n").run()
+    next(b for b in at.button if b.key and b.key.startswith("row_paste:")).click().run()
+    assert not at.exception, at.exception
+    assert len(at.session_state[table]["rows"]) == rows + 1
+    next(t for t in at.text_area if t.key and t.key.startswith("paste:")).input("a\tb\tc\td\te\n").run()
+    next(b for b in at.button if b.key and b.key.startswith("row_paste:")).click().run()
+    assert any("pasted row 1 has 5 cells" in e.value for e in at.error)  # refused, nothing added
+    at.button(key="save").click().run()
+    after = json.loads(_label(ui_workspace, label_id).fields)
+    added = f"line_items[{rows}]"
+    assert after[f"{added}.description"]["value"] == "Pasted widget" and after[f"{added}.amount"]["value"] == 24.0
+    assert after[f"{added}.quantity"]["value"] == 2 and after[f"{added}.description"]["source"] == "human"

@@ -240,3 +240,48 @@ def test_alt_g_goes_to_a_flagged_field_and_alt_1_takes_its_first_suggestion(serv
     path = focused.split(" — ")[0]
     saved = [json.loads(label.fields)[path] for label in _labels(root, "needs_review") if label.version > 1]
     assert saved and not saved[0].get("conflict") and take.endswith(str(saved[0]["value"])), (take, saved)
+
+
+def test_a_click_on_a_queue_row_opens_that_document(served):
+    from playwright.sync_api import expect
+
+    url, root = served
+    with _chromium(1500, 1100) as page:
+        page.goto(url)
+        page.get_by_label("User name").fill("rita")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        grid = page.locator('[data-testid="stDataFrame"]').first
+        expect(grid).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(1000)
+        box = grid.bounding_box()
+        # The middle of the second row (header 35 px, then rows of 35 px): a click on a cell opens its row.
+        page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + 35 + 35 + 17)
+        expect(page.get_by_role("button", name="Approve & next")).to_be_visible(timeout=30_000)
+        title = page.locator("h2").first.inner_text()
+    ws = open_workspace(root)
+    try:
+        from curator.review.queue import review_queue
+        from curator.review.users import Actor
+        second = review_queue(ws, Actor("rita", "reviewer"), limit=3)[1]
+    finally:
+        ws.close()
+    assert title == second.file_name
+
+
+def test_tables_take_the_full_width_and_alt_i_adds_a_row(served):
+    from playwright.sync_api import expect
+
+    url, root = served
+    with _reviewing(url) as (page, boxes, names):
+        grid = page.locator('[data-testid="stDataFrame"], [data-testid="stDataEditor"]').last
+        expect(grid).to_be_visible(timeout=30_000)
+        content = page.locator('[data-testid="stHeading"]').first.bounding_box()  # the content's full width
+        assert grid.bounding_box()["width"] >= 0.95 * content["width"]  # the page's width, not the form's half
+        rows = page.locator("text=/line_items — \\d+ rows/").first.inner_text()
+        count = int(rows.split("— ")[1].split()[0])
+        boxes.first.focus()
+        page.keyboard.press("Alt+I")
+        expect(page.get_by_text(f"line_items — {count + 1} rows")).to_be_visible(timeout=30_000)
+        page.keyboard.press("Alt+Delete")
+        expect(page.get_by_text(f"line_items — {count} rows")).to_be_visible(timeout=30_000)

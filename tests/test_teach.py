@@ -427,3 +427,51 @@ def test_a_teacher_that_cannot_be_reached_stops_the_run_at_once(ws):
     assert report.stopped_reason and "could not be reached for 3 documents in a row" in report.stopped_reason
     assert report.failed == 3 and report.retries == 3  # asked twice each, not six times
     assert f"{len(labels) - 3} documents were not sent" in report.stopped_reason
+
+
+def test_bedrock_retries_in_botocores_adaptive_mode_against_an_endpoint(ws, monkeypatch):
+    """No injected client: the teacher's own boto3 client talks HTTP to an endpoint served here
+    (AWS_ENDPOINT_URL), which throttles twice and then answers. botocore's adaptive retry
+    mode asks again by itself; the report counts the requests it sent."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    labels = _labels(ws)
+    seen: list[str] = []
+
+    class Bedrock(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append(self.path)
+            if len(seen) <= 2:
+                body, status = json.dumps({"message": "Too many requests, please wait"}).encode(), 429
+                headers = {"x-amzn-ErrorType": "ThrottlingException:http://internal.amazon.com/coral/"}
+            else:
+                body, status, headers = json.dumps(_converse_response(GAP_ANSWER)).encode(), 200, {}
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Bedrock)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    for name, value in {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{server.server_port}", "AWS_DEFAULT_REGION": "us-east-1",
+                        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}.items():
+        monkeypatch.setenv(name, value)
+    try:
+        teacher = BedrockConverseTeacher(MODEL)
+        report = annotate(ws, teacher, schema_name="invoice", concurrency=1, backoff_seconds=0.01, actor="admin")
+    finally:
+        server.shutdown()
+    assert teacher.client.meta.config.retries["mode"] == "adaptive"
+    assert report.called == len(labels) and report.failed == 0
+    assert report.retries == 2 and len(seen) == len(labels) + 2  # both throttles retried by botocore, once each
+    assert all(path.endswith("/converse") for path in seen)
+    with ws.session() as session:
+        assert sorted(c.attempts for c in session.exec(select(TeacherCall)))[-1] == 3

@@ -25,6 +25,7 @@ from curator.review.editing import (
 )
 from curator.review.leases import LeaseHeld, release
 from curator.review.queue import next_document
+from curator.review.tables import parse_pasted_rows
 from curator.review.users import PermissionDenied
 from curator.review.values import coerce, display
 from curator.schemas.registry import schema_for
@@ -50,11 +51,11 @@ def _fill_form(view: LabelView) -> None:
         st.session_state[f"f:{field.path}"] = display(field.value)
     st.session_state["base"] = (view.label_id, view.version)
     st.session_state["resolved"] = {}
+    for key in [key for key in st.session_state if str(key).startswith("table:")]:
+        del st.session_state[key]  # tables shaped on another document (or version)
 
 
 def _key(view: LabelView, path: str) -> str:
-    if path.endswith("[]"):  # data editors hold edits as a delta of their own rows: one per label version
-        return f"f:{view.label_id}:{_base_version(view)}:{path}"
     return f"f:{path}"
 
 
@@ -199,15 +200,85 @@ def _array_frames(view: LabelView) -> dict[str, pd.DataFrame]:
     return frames
 
 
+def _table_state(label_id: int, version: int, array: str, original: pd.DataFrame | None = None) -> dict:
+    """The rows of one table as the reviewer shaped them (added, pasted, removed) and the
+    generation of its editor: the editor holds typed cells as a delta of the rows it was drawn
+    with, so after a change of rows it gets a new key and the delta starts over."""
+    key = f"table:{label_id}:{version}:{array}"
+    if key not in st.session_state:
+        st.session_state[key] = {"rows": (original if original is not None else pd.DataFrame()).astype(str),
+                                 "generation": 0}
+    return st.session_state[key]
+
+
+def _editor_key(label_id: int, version: int, array: str, generation: int) -> str:
+    return f"f:{label_id}:{version}:{array}[]:{generation}"
+
+
+def current_table(label_id: int, version: int, array: str, original: pd.DataFrame) -> pd.DataFrame:
+    """The table as on screen now: the shaped rows with the cells typed since."""
+    state = _table_state(label_id, version, array, original)
+    return _edited_frame(state["rows"], st.session_state.get(_editor_key(label_id, version, array,
+                                                                        state["generation"])))
+
+
+def _change_rows(label_id: int, version: int, array: str, operation: str) -> None:
+    """Add an empty row, remove the last one, or add pasted rows -- on the document (and
+    version) the control was drawn for only."""
+    if st.session_state.get("label_id") != label_id or st.session_state.get("base") != (label_id, version):
+        st.session_state["flash_error"] = "That button belonged to the document shown before: nothing was changed."
+        return
+    state = _table_state(label_id, version, array)
+    frame = current_table(label_id, version, array, state["rows"])
+    columns = list(frame.columns)
+    if operation == "add":
+        frame = pd.concat([frame, pd.DataFrame([{c: "" for c in columns}])], ignore_index=True)
+    elif operation == "remove":
+        frame = frame.iloc[:-1]
+    elif operation == "paste":
+        paste_key = f"paste:{label_id}:{version}:{array}"
+        try:
+            rows = parse_pasted_rows(st.session_state.get(paste_key, ""), columns)
+        except ValueError as exc:
+            st.session_state["flash_error"] = f"{array}: {exc}"
+            return
+        frame = pd.concat([frame, pd.DataFrame(rows, columns=columns)], ignore_index=True)
+        st.session_state[paste_key] = ""
+        st.session_state["flash"] = f"{len(rows)} rows added to {array}"
+    state["rows"] = frame.reset_index(drop=True).astype(str)
+    state["generation"] += 1
+
+
 def _array_fields(view: LabelView, disabled: bool) -> None:
-    for array, frame in _array_frames(view).items():
-        key = _key(view, array + "[]")
-        if frame.empty and key not in st.session_state and not st.toggle(
-                f"{array}: none yet — add rows", key=f"add:{key}", disabled=disabled):
+    """Tables (line items, W-2 state rows) across the page's full width, columns in schema order."""
+    version = _base_version(view)
+    for array, original in _array_frames(view).items():
+        state_key = f"table:{view.label_id}:{version}:{array}"
+        if original.empty and state_key not in st.session_state and not st.toggle(
+                f"{array}: none yet — add rows", key=f"add:{state_key}", disabled=disabled):
             continue  # the grid is the page's heaviest element: only drawn when there is something
-        st.markdown(f"**{plain(array)}**")
-        st.data_editor(frame.astype(str), num_rows="fixed" if disabled else "dynamic",
-                       key=_key(view, array + "[]"), disabled=disabled, width="stretch")
+        state = _table_state(view.label_id, version, array, original)
+        st.markdown(f"**{plain(array)}** — {len(state['rows'])} rows")
+        st.data_editor(state["rows"], num_rows="fixed" if disabled else "dynamic", disabled=disabled,
+                       key=_editor_key(view.label_id, version, array, state["generation"]), width="stretch",
+                       hide_index=True, column_order=list(original.columns),
+                       column_config={column: st.column_config.TextColumn(column, width="medium")
+                                      for column in original.columns})
+        if disabled:
+            continue
+        first = array == next(iter(view.arrays))  # one table owns the shortcuts; the others use the buttons
+        buttons = st.columns([1, 1, 3])
+        buttons[0].button("Add row", key=f"row_add:{state_key}", on_click=_change_rows,
+                          args=(view.label_id, version, array, "add"), shortcut="Alt+I" if first else None,
+                          help="Alt+I (first table)" if first else None)
+        buttons[1].button("Remove last row", key=f"row_remove:{state_key}", on_click=_change_rows,
+                          args=(view.label_id, version, array, "remove"), disabled=state["rows"].empty,
+                          shortcut="Alt+Delete" if first else None, help="Alt+Delete (first table)" if first else None)
+        with buttons[2].popover("Paste rows from a spreadsheet"):
+            st.text_area("Tab-separated rows (a first line of column names is recognised)",
+                         key=f"paste:{view.label_id}:{version}:{array}", height=120)
+            st.button("Add pasted rows", key=f"row_paste:{state_key}", on_click=_change_rows,
+                      args=(view.label_id, version, array, "paste"))
 
 
 def collect_changes(view: LabelView, edited_arrays: dict[str, pd.DataFrame]) -> tuple[dict, list, dict]:
@@ -302,7 +373,7 @@ def render() -> None:
         _pages(view)
     with right:
         _scalar_fields(view, disabled, inline_errors)
-        _array_fields(view, disabled)
+    _array_fields(view, disabled)  # tables take the page's full width: every column in sight
     if not disabled:
         _actions(me, view)
     navigation = st.columns(2)
@@ -349,7 +420,8 @@ def _on_action(action: str, advance: bool) -> None:
     next document) costs one run of the page instead of two."""
     me = actor()
     view = open_label(workspace(), me, st.session_state["label_id"], claim_lease=False)
-    edited = {array: _edited_frame(frame, st.session_state.get(_key(view, array + "[]")))
+    version = _base_version(view)
+    edited = {array: current_table(view.label_id, version, array, frame)
               for array, frame in _array_frames(view).items()}
     changes, removed, errors = collect_changes(view, edited)
     if errors:

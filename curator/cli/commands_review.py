@@ -15,11 +15,14 @@ from curator.cli.output import console, fail, print_json, print_table
 from curator.access import ROLES
 
 users_app = typer.Typer(help="People who log in to the review UI, and their roles.", no_args_is_help=True)
+queue_app = typer.Typer(help="The review queue as an admin sees it: bulk approval, who holds which documents.",
+                        no_args_is_help=True)
 APP_FILE = Path(__file__).resolve().parents[2] / "app" / "review_app.py"
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(users_app, name="users")
+    app.add_typer(queue_app, name="queue")
     app.command("review")(review_command)
 
 
@@ -87,3 +90,67 @@ def review_command(
                "--client.toolbarMode", "viewer",
                "--", "--workspace", str(root)]
     raise typer.Exit(subprocess.call(command))
+
+
+@queue_app.command("approve-agreeing")
+def queue_approve_agreeing(
+    ctx: typer.Context,
+    schema: Annotated[str | None, typer.Option("--schema", help="Only labels of this schema.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would be approved; change nothing.")] = False,
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Approve every label (needs review or auto-accepted) on which the ERP and the teacher agree
+    on every field, nothing in conflict, suspect or unknown; admins only. Documents a reviewer
+    holds are left alone."""
+    from curator.access import PermissionDenied
+    from curator.progress import rich_progress
+    from curator.review.bulk import approve_agreeing
+    with workspace_from(ctx) as workspace:
+        try:
+            with rich_progress(not json_output) as progress:
+                report = approve_agreeing(workspace, acting_user(ctx), schema_name=schema, dry_run=dry_run,
+                                          progress=progress)
+        except PermissionDenied as exc:
+            raise fail(str(exc)) from None
+    if json_output:
+        print_json(report.to_dict())
+        return
+    verb = "would approve" if dry_run else "approved"
+    console.print(f"{verb} [bold]{report.approved}[/] of {report.looked_at} labels; "
+                  f"{report.held_by_reviewer} held by a reviewer, {report.changed_meanwhile} changed meanwhile")
+    for reason, count in sorted(report.not_qualified.items(), key=lambda item: -item[1]):
+        console.print(f"  not approved ({reason}): {count}", markup=False)
+
+
+@queue_app.command("leases")
+def queue_leases(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Who holds documents right now, and how many; admins only."""
+    from curator.access import PermissionDenied
+    from curator.review.bulk import lease_holders
+    with workspace_from(ctx) as workspace:
+        try:
+            holders = lease_holders(workspace, acting_user(ctx))
+        except PermissionDenied as exc:
+            raise fail(str(exc)) from None
+    if json_output:
+        print_json(holders)
+    else:
+        print_table("Documents held", ["reviewer", "documents"], holders.items())
+
+
+@queue_app.command("reassign")
+def queue_reassign(
+    ctx: typer.Context,
+    from_user: Annotated[str, typer.Argument(help="The reviewer whose documents move.")],
+    to_user: Annotated[str | None, typer.Option("--to", help="Who gets them; without it they go back to the queue.")] = None,
+) -> None:
+    """Hand the documents one reviewer holds to another (or back to the queue); admins only."""
+    from curator.access import PermissionDenied
+    from curator.review.bulk import reassign_leases
+    with workspace_from(ctx) as workspace:
+        try:
+            moved = reassign_leases(workspace, acting_user(ctx), from_user, to_user)
+        except PermissionDenied as exc:
+            raise fail(str(exc)) from None
+    where = f"to {to_user}" if to_user else "back to the queue"
+    console.print(f"{moved} documents of {from_user} moved {where}", markup=False)

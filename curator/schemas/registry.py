@@ -112,8 +112,10 @@ def add_schema(workspace, path: Path, *, actor: Actor | str, name: str | None = 
     name = name or Path(path).name.split(".")[0]
     if not _NAME.match(name):
         raise SchemaError(f"schema name {name!r} is not allowed: lower-case letters, digits and _, starting with a letter")
-    text = json.dumps(document, sort_keys=True, ensure_ascii=False)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # Stored in the author's own order (the review form shows fields and table columns in it);
+    # the digest is over a canonical form, so reordering alone is not a new version.
+    text = json.dumps(document, ensure_ascii=False)
+    digest = hashlib.sha256(json.dumps(document, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
     with workspace.session() as session:
         latest = session.exec(select(TargetSchema).where(TargetSchema.name == name)
                               .order_by(TargetSchema.version.desc())).first()

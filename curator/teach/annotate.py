@@ -23,18 +23,38 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from curator.access import Actor, require
 from curator.labels.compare import flatten, same_value
+from curator.labels.fields import ABSENT, UNKNOWN, VALUE, state_of
+from curator.labels.writer import rewrite
 from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine
 from curator.schemas.registry import schema_for
-from curator.store.models import Label, LabelEvent, LabelStatus, Page, TeacherCall, utcnow
-from curator.teach.base import UNKNOWN_PRICE, Price, Teacher, TeacherAnswer, TeacherError, ask_with_retries
-from curator.teach.prompt import CONFIDENCE_KEY, PROMPT_VERSION, instruction, requested_schema
-from curator.workspace import Workspace
-from curator.access import Actor, require
-from curator.labels.fields import ABSENT, UNKNOWN, VALUE, state_of
-from curator.labels.writer import rewrite
 from curator.sensitive import audit_value
+from curator.store.models import (
+    Label,
+    LabelEvent,
+    LabelStatus,
+    Page,
+    TeacherCall,
+    utcnow,
+)
+from curator.teach.base import (
+    UNKNOWN_PRICE,
+    Price,
+    Teacher,
+    TeacherAnswer,
+    TeacherError,
+    ask_with_retries,
+    sdk_retries,
+)
+from curator.teach.prompt import (
+    CONFIDENCE_KEY,
+    PROMPT_VERSION,
+    instruction,
+    requested_schema,
+)
+from curator.workspace import Workspace
 
 STAGE = "teach"
 TEACHER_CONFIDENCE = 0.7
@@ -160,6 +180,7 @@ def annotate(
 
     spent = 0.0
     per_document = price.cost(INPUT_TOKENS_PER_PAGE, OUTPUT_TOKENS_PER_DOCUMENT)
+    in_sdk = sdk_retries(teacher, max_attempts, backoff_seconds)
     futures: dict[Future, TeacherTask] = {}
     queue = list(pending)
     unreachable, breaker = 0, workspace.config.teacher.breaker_failures
@@ -173,7 +194,7 @@ def annotate(
                         break
                     task = queue.pop(0)
                     futures[pool.submit(_ask_and_keep, workspace, teacher, task, schema, mode, max_attempts,
-                                        backoff_seconds, price)] = task
+                                        backoff_seconds, price, in_sdk)] = task
                 if not futures:
                     break
                 finished, _ = wait(list(futures), return_when=FIRST_COMPLETED)
@@ -200,15 +221,16 @@ def annotate(
 
 
 def _ask_and_keep(workspace: Workspace, teacher: Teacher, task: TeacherTask, schema: dict, mode: str,
-                  max_attempts: int, backoff: float, price: Price) -> tuple[TeacherAnswer | TeacherError, int, float]:
+                  max_attempts: int, backoff: float, price: Price,
+                  in_sdk: bool = False) -> tuple[TeacherAnswer | TeacherError, int, float]:
     """Runs in a worker thread: the answer is stored here, not after the main loop gets to it."""
-    outcome, attempts, latency = _ask(teacher, task, schema, mode, max_attempts, backoff)
+    outcome, attempts, latency = _ask(teacher, task, schema, mode, max_attempts, backoff, in_sdk)
     cost = store_call(workspace, task, outcome, attempts, latency, teacher.model, mode, price)
     return outcome, attempts, cost
 
 
 def _ask(teacher: Teacher, task: TeacherTask, schema: dict, mode: str, max_attempts: int,
-         backoff: float) -> tuple[TeacherAnswer | TeacherError, int, int]:
+         backoff: float, in_sdk: bool = False) -> tuple[TeacherAnswer | TeacherError, int, int]:
     wanted_schema = requested_schema(schema, task.wanted)
 
     def call(repairing: bool) -> TeacherAnswer:
@@ -217,7 +239,7 @@ def _ask(teacher: Teacher, task: TeacherTask, schema: dict, mode: str, max_attem
             text += "\nYour previous answer could not be read as JSON. Answer again, with the tool only."
         return teacher.extract(task.pages, wanted_schema, task.known, text)
 
-    return ask_with_retries(call, max_attempts=max_attempts, backoff=backoff, repair=True)
+    return ask_with_retries(call, max_attempts=max_attempts, backoff=backoff, repair=True, sdk_retried=in_sdk)
 
 
 def store_call(workspace, task: TeacherTask, outcome, attempts: int, latency: int, model: str, mode: str,

@@ -44,15 +44,17 @@ class TeacherAnswer:
     input_tokens: int = 0
     output_tokens: int = 0
     raw: str = ""
+    attempts: int = 1  # requests the SDK sent for this answer (its own retries included)
 
 
 class TeacherError(Exception):
     """``kind``: throttled and server are retried; invalid gets one repair try; refused is final."""
 
-    def __init__(self, kind: str, message: str, raw: str = "") -> None:
+    def __init__(self, kind: str, message: str, raw: str = "", attempts: int = 1) -> None:
         super().__init__(message)
         self.kind = kind
         self.raw = raw
+        self.attempts = attempts  # requests the SDK sent before giving up
 
 
 class Teacher(Protocol):
@@ -67,29 +69,42 @@ class Teacher(Protocol):
 UNREACHABLE_ATTEMPTS = 2
 
 
+def sdk_retries(teacher: object, max_attempts: int, backoff: float) -> bool:
+    """Hand throttling and server-error retries to the teacher's SDK when it has a retry mode
+    (botocore's ``adaptive`` mode, urllib3's ``Retry`` under requests); False when it has none
+    (or was given a client whose configuration is its caller's), and ``ask_with_retries`` does it."""
+    use = getattr(teacher, "use_sdk_retries", None)
+    return bool(use and use(max_attempts, backoff))
+
+
 def ask_with_retries(call: Callable[[bool], T], *, max_attempts: int, backoff: float,
-                     repair: bool = False) -> tuple[T | TeacherError, int, int]:
-    """Ask a model until it answers: (answer or the last error, attempts used, milliseconds).
+                     repair: bool = False, sdk_retried: bool = False) -> tuple[T | TeacherError, int, int]:
+    """Ask a model until it answers: (answer or the last error, requests sent, milliseconds).
 
     Throttling and server errors back off exponentially with jitter, so concurrent workers
-    spread out instead of hitting the throttle again together. With ``repair``, an answer that
-    could not be read gets one more try with ``call(True)`` (a prompt that says so). Anything
-    else is final.
+    spread out instead of hitting the throttle again together -- unless ``sdk_retried``: the
+    SDK's own retry mode already did that, and what reaches here is final. With ``repair``, an
+    answer that could not be read gets one more try with ``call(True)`` (a prompt that says so).
+    Anything else is final.
     """
     started = time.perf_counter()
     repairing = False
     last: TeacherError | None = None
+    sent = 0
     for attempt in range(1, max_attempts + 1):
         try:
-            return call(repairing), attempt, int((time.perf_counter() - started) * 1000)
+            answer = call(repairing)
+            sent += getattr(answer, "attempts", 1)
+            return answer, sent, int((time.perf_counter() - started) * 1000)
         except TeacherError as error:
             last = error
+            sent += error.attempts
             if error.kind == "invalid" and repair and not repairing:
                 repairing = True
                 continue
-            if error.kind in ("throttled", "server") and attempt < max_attempts or \
+            if error.kind in ("throttled", "server") and attempt < max_attempts and not sdk_retried or \
                     error.kind == "unreachable" and attempt < min(max_attempts, UNREACHABLE_ATTEMPTS):
                 time.sleep(min(30.0, backoff * 2 ** (attempt - 1)) * (0.5 + random.random()))
                 continue
-            return error, attempt, int((time.perf_counter() - started) * 1000)
-    return last, max_attempts, int((time.perf_counter() - started) * 1000)
+            return error, sent, int((time.perf_counter() - started) * 1000)
+    return last, sent, int((time.perf_counter() - started) * 1000)

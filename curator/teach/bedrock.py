@@ -35,13 +35,22 @@ def tool_config(schema: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def runtime_client() -> Any:
-    """A bedrock-runtime client with botocore's retries off: retries are ours (back-off, with
-    the stored answers in between)."""
+def runtime_client(max_attempts: int = 6) -> Any:
+    """A bedrock-runtime client that retries throttling and server errors itself, in botocore's
+    ``adaptive`` mode: exponential back-off with jitter plus a client-side rate limiter that
+    slows every worker thread sharing the client once Bedrock throttles -- what a pool of
+    workers needs and our own loop could not do. A short connect timeout keeps an endpoint that
+    is down quick to notice (the run's circuit breaker stops after a few such documents)."""
     import boto3
     from botocore.config import Config
 
-    return boto3.client("bedrock-runtime", config=Config(retries={"max_attempts": 1}, read_timeout=300))
+    return boto3.client("bedrock-runtime", config=Config(retries={"mode": "adaptive", "max_attempts": max_attempts},
+                                                         connect_timeout=10, read_timeout=300))
+
+
+def _sent(response: Mapping[str, Any]) -> int:
+    """How many requests botocore sent for this answer or error (its retries included)."""
+    return 1 + int(response.get("ResponseMetadata", {}).get("RetryAttempts", 0) or 0)
 
 
 def image_blocks(pages: Sequence[Path]) -> list[dict[str, Any]]:
@@ -57,7 +66,7 @@ def converse(client: Any, request: dict[str, Any]) -> dict[str, Any]:
         code = exc.response.get("Error", {}).get("Code", "")
         message = exc.response.get("Error", {}).get("Message", str(exc))
         kind = "throttled" if code in THROTTLED else "server" if code in SERVER else "refused"
-        raise TeacherError(kind, f"Bedrock {code}: {message}") from exc
+        raise TeacherError(kind, f"Bedrock {code}: {message}", attempts=_sent(exc.response)) from exc
     except (EndpointConnectionError, ReadTimeoutError) as exc:
         raise TeacherError("unreachable", f"cannot reach Bedrock: {exc}") from exc
 
@@ -68,11 +77,20 @@ class BedrockConverseTeacher:
         self.model = model
         self.max_tokens = max_tokens
         self._client = client
+        self._max_attempts = 6
+
+    def use_sdk_retries(self, max_attempts: int, backoff: float) -> bool:
+        """Let botocore retry (adaptive mode) -- unless a client was handed in: its
+        configuration is its caller's, and then ``ask_with_retries`` retries."""
+        if self._client is not None:
+            return False
+        self._max_attempts = max_attempts
+        return True
 
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = runtime_client()
+            self._client = runtime_client(self._max_attempts)
         return self._client
 
     def request(self, pages: Sequence[Path], schema: Mapping[str, Any], instruction: str) -> dict[str, Any]:
@@ -87,7 +105,10 @@ class BedrockConverseTeacher:
 
     def extract(self, pages: Sequence[Path], schema: Mapping[str, Any], known: Mapping[str, Any],
                 instruction: str) -> TeacherAnswer:
-        return answer_from_response(converse(self.client, self.request(pages, schema, instruction)))
+        response = converse(self.client, self.request(pages, schema, instruction))
+        answer = answer_from_response(response)
+        answer.attempts = _sent(response)
+        return answer
 
 
 def answer_from_response(response: dict[str, Any]) -> TeacherAnswer:

@@ -34,6 +34,12 @@ def check_status(response: requests.Response, url: str) -> None:
         raise TeacherError("refused", f"HTTP {response.status_code} from {url}: {response.text[:200]}")
 
 
+def _sent(response: requests.Response) -> int:
+    """Requests urllib3 sent for this response (its retries included)."""
+    retries = getattr(response.raw, "retries", None)
+    return 1 + len(retries.history) if retries is not None else 1
+
+
 class OpenAICompatibleTeacher:
     def __init__(self, url: str, model: str, api_key: str | None = None, timeout: float = 300.0) -> None:
         self.url = url.rstrip("/")
@@ -41,6 +47,23 @@ class OpenAICompatibleTeacher:
         self.api_key = api_key
         self.timeout = timeout
         self.schema_mode = True  # falls back to json_object once a server refuses json_schema
+        self._http = requests.Session()
+
+    def use_sdk_retries(self, max_attempts: int, backoff: float) -> bool:
+        """Retry 429 and 5xx answers in urllib3 (``Retry`` under requests): exponential back-off,
+        the server's ``Retry-After`` honoured, POST included (asking again is safe: the answer is
+        only stored once it arrives). A refused connection is tried twice, not ``max_attempts``
+        times: a server that is down is reported quickly."""
+        from requests.adapters import HTTPAdapter
+        from urllib3.util.retry import Retry
+
+        retry = Retry(total=max_attempts - 1, connect=1, read=0, status=max_attempts - 1, other=0,
+                      status_forcelist=(429, 500, 502, 503, 504), allowed_methods=None, backoff_factor=backoff,
+                      backoff_jitter=backoff, respect_retry_after_header=True, raise_on_status=False)
+        adapter = HTTPAdapter(max_retries=retry)
+        self._http.mount("http://", adapter)
+        self._http.mount("https://", adapter)
+        return True
 
     def _body(self, pages: Sequence[Path], schema: Mapping[str, Any], instruction: str,
               schema_mode: bool) -> dict[str, Any]:
@@ -58,17 +81,23 @@ class OpenAICompatibleTeacher:
         # may already have switched the flag while this request still asked for json_schema.
         schema_mode = self.schema_mode
         try:
-            response = requests.post(f"{self.url}/chat/completions",
-                                     json=self._body(pages, schema, instruction, schema_mode),
-                                     headers=headers, timeout=self.timeout)
+            response = self._http.post(f"{self.url}/chat/completions",
+                                       json=self._body(pages, schema, instruction, schema_mode),
+                                       headers=headers, timeout=self.timeout)
+            sent = _sent(response)
             if response.status_code == 400 and schema_mode and "response_format" in response.text:
                 self.schema_mode = False
-                response = requests.post(f"{self.url}/chat/completions",
-                                         json=self._body(pages, schema, instruction, False), headers=headers,
-                                         timeout=self.timeout)
+                response = self._http.post(f"{self.url}/chat/completions",
+                                           json=self._body(pages, schema, instruction, False), headers=headers,
+                                           timeout=self.timeout)
+                sent += _sent(response)
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise TeacherError("unreachable", f"cannot reach {self.url}: {exc}") from exc
-        check_status(response, self.url)
+        try:
+            check_status(response, self.url)
+        except TeacherError as error:
+            error.attempts = sent
+            raise
         try:
             body = response.json()
             text = body["choices"][0]["message"]["content"]
@@ -82,4 +111,4 @@ class OpenAICompatibleTeacher:
         if not isinstance(values, dict):
             raise TeacherError("invalid", "the answer is not a JSON object", raw=str(text)[:2000])
         return TeacherAnswer(values=values, input_tokens=usage.get("prompt_tokens", 0),
-                             output_tokens=usage.get("completion_tokens", 0), raw=str(text)[:20000])
+                             output_tokens=usage.get("completion_tokens", 0), raw=str(text)[:20000], attempts=sent)
