@@ -236,6 +236,7 @@ def test_tables_in_schema_order_with_row_buttons_and_pasted_rows(ui_workspace):
     assert len(at.session_state[table]["rows"]) == rows + 1
     next(b for b in at.button if b.key and b.key.startswith("row_remove:")).click().run()
     assert len(at.session_state[table]["rows"]) == rows
+    next(t for t in at.toggle if t.key and t.key.startswith("paste_open:")).set_value(True).run()
     paste = next(t for t in at.text_area if t.key and t.key.startswith("paste:"))
     paste.input("Amount\tDescription\tQuantity\tUnit price\n24.00\tPasted widget\t2\t12.00\n").run()
     next(b for b in at.button if b.key and b.key.startswith("row_paste:")).click().run()

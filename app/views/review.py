@@ -274,7 +274,8 @@ def _array_fields(view: LabelView, disabled: bool) -> None:
         buttons[1].button("Remove last row", key=f"row_remove:{state_key}", on_click=_change_rows,
                           args=(view.label_id, version, array, "remove"), disabled=state["rows"].empty,
                           shortcut="Alt+Delete" if first else None, help="Alt+Delete (first table)" if first else None)
-        with buttons[2].popover("Paste rows from a spreadsheet"):
+        # The paste box is drawn only when asked for: every element costs each rerun of the page.
+        if buttons[2].toggle("Paste rows from a spreadsheet", key=f"paste_open:{state_key}"):
             st.text_area("Tab-separated rows (a first line of column names is recognised)",
                          key=f"paste:{view.label_id}:{version}:{array}", height=120)
             st.button("Add pasted rows", key=f"row_paste:{state_key}", on_click=_change_rows,
