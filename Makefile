@@ -16,6 +16,9 @@ $(BIN)/curator: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	# OCR with its models in the wheel; --no-deps: its needs are in pyproject.toml, with the
+	# headless OpenCV instead of the GUI build (which needs libGL from apt).
+	$(BIN)/pip install --quiet --no-deps 'rapidocr-onnxruntime==1.4.4'
 	touch $(BIN)/curator
 
 venv: $(BIN)/curator
@@ -42,6 +45,7 @@ bench: venv labelstudio
 	$(BIN)/curator demo --dir $(DEMO_DIR) > /dev/null
 	$(BIN)/python bench/dataset_truth.py --demo $(DEMO_DIR)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/ocr.py
 	$(BIN)/python bench/match.py
 	$(BIN)/python bench/bootstrap_quality.py
 	$(BIN)/python bench/export.py

@@ -39,7 +39,8 @@ def run(kind: str, document_class: str, mapping_name: str, n: int, noise: float,
     corpus = scratch / kind
     generated = generate_corpus(kind, n, seed, corpus, noise=noise)
     workspace = init_workspace(scratch / f"ws-{kind}")
-    ingest_documents(workspace, FolderSource(corpus / "documents"), actor="admin", document_class=document_class)
+    ingested = ingest_documents(workspace, FolderSource(corpus / "documents"), actor="admin",
+                                document_class=document_class)
     mapping = load_mapping(mapping_name)
     started = time.perf_counter()
     report = bootstrap(workspace, mapping, actor="admin", erp_dir=corpus / "erp")
@@ -62,7 +63,8 @@ def run(kind: str, document_class: str, mapping_name: str, n: int, noise: float,
         "precision": len(right) / len(auto) if auto else None, "coverage": len(right) / len(truth),
         "true_pairs_in_ambiguous_queue": sum(1 for f in missed if f in ambiguous_files),
         "true_pairs_unmatched": sum(1 for f in missed if f not in ambiguous_files),
-        "ocr_pages": report.ocr["pages"], "bootstrap_seconds": round(seconds, 1),
+        "ocr_pages": ingested.pages_read.get("pages", 0) + report.ocr["pages"],
+        "ocr_engine": ingested.pages_read.get("engine"), "bootstrap_seconds": round(seconds, 1),
         "field_totals": accuracy["totals"], "fields": accuracy["fields"],
     }
 
@@ -84,7 +86,7 @@ def main() -> None:
               f"{r['auto_links']} auto links, {r['wrong_links']} wrong -> precision {r['precision']:.2%} "
               f"(goal >= 99.5%), coverage {r['coverage']:.2%} (goal >= 97%); missed pairs: "
               f"{r['true_pairs_in_ambiguous_queue']} in the ambiguous queue, {r['true_pairs_unmatched']} unmatched; "
-              f"bootstrap {r['bootstrap_seconds']} s ({r['ocr_pages']} pages OCR'd)")
+              f"bootstrap {r['bootstrap_seconds']} s ({r['ocr_pages']} pages OCR'd by {r['ocr_engine']} at ingest)")
         t = r["field_totals"]
         print(f"  fields: {t['correct']} right, {t['wrong']} wrong ({t['flagged_wrong']} flagged suspect), "
               f"{t['gap']} gaps")

@@ -66,7 +66,7 @@ def measure_ingest(documents: Path, workers: int, scratch: Path, grey: bool = Tr
     workspace = init_workspace(workspace_dir)
     workspace.config.ingest.grey_when_colourless = grey
     started = time.perf_counter()
-    report = ingest_documents(workspace, FolderSource(documents), actor="admin", workers=workers)
+    report = ingest_documents(workspace, FolderSource(documents), actor="admin", workers=workers, read_pages=False)
     elapsed = time.perf_counter() - started
     workspace.close()
     shutil.rmtree(workspace_dir)

@@ -69,7 +69,9 @@ class DocumentDetail:
                 "phash": page.phash,
                 "needs_ocr": page.needs_ocr,
                 "text_chars": len(page.text),
-                **({"text": page.text} if with_text else {}),
+                "ocr_chars": len(page.ocr_text or ""),
+                "words_read": page.words_blob is not None,
+                **({"text": page.text, "ocr_text": page.ocr_text} if with_text else {}),
             }
             for page in self.pages
         ]

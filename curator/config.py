@@ -56,6 +56,8 @@ class IngestConfig(_Section):
 
 
 class OcrConfig(_Section):
+    # rapidocr: installs with pip, models in the wheel (the default); tesseract: needs apt.
+    engine: Literal["rapidocr", "tesseract"] = "rapidocr"
     # Tesseract page segmentation modes, each run on every image-only page and their text
     # joined: on box-grid forms "6" (uniform block) and "11" (sparse text) each read fields
     # the other misses. Use [3] for a faster single pass.

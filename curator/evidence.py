@@ -18,16 +18,24 @@ from curator.normalize import identifier_key, money_key, parse_date, text_key
 
 PRINTED_DIFFERENTLY = 0.75
 
-_NUMBER = re.compile(r"(?<![\w])[-(]?\d[\d.,']*\d\)?-?(?![\w])|(?<![\w.,])\d(?![\w.,])")
-# Each pattern with the formats its matches can be read in (a slash date either way round).
+# A currency code glued to the amount ("3.984,60PLN", as OCR reads a tight "3.984,60 PLN") ends it too.
+_NUMBER = re.compile(r"(?<![\w])[-(]?\d[\d.,']*\d\)?-?(?=[A-Z]{3}\b|(?![\w]))|(?<![\w.,])\d(?![\w.,])")
+# Amounts grouped with spaces ("1 234,56", "12 500.00"): the general pattern stops at a space.
+_SPACED_NUMBER = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d{1,2})?(?![\d])")
+# Each pattern with the formats its matches can be read in.
 _DATE_PATTERNS: list[tuple[re.Pattern, tuple[str, ...]]] = [
     (re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{4}\b"), ("%d.%m.%Y",)),
-    (re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b"), ("%m/%d/%Y", "%d/%m/%Y")),
     (re.compile(r"\b\d{4}-\d{2}-\d{2}\b"), ("%Y-%m-%d",)),
     (re.compile(r"\b(?:19|20)\d{6}\b"), ("%Y%m%d",)),
-    (re.compile(r"\b\d{1,2}\s+[A-Za-z]{3,9}\.?\s+\d{4}\b"), ()),
-    (re.compile(r"\b[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}\b"), ()),
+    # Month names in the languages of European ERPs ("7. Mai 2014", "29 maart 2014",
+    # "3 de marzo de 2019", "March 15, 2019"): read by dateparser (normalize.parse_date).
+    (re.compile(r"\b\d{1,2}\.?\s*(?:de\s+)?[^\W\d_]{3,12}\.?\s+(?:de\s+)?\d{4}\b"), ()),
+    (re.compile(r"\b[^\W\d_]{3,12}\.?\s+\d{1,2},?\s+\d{4}\b"), ()),
 ]
+# Day and month either way round ("01/02/2019", "8-9-2022"): the document's other dates decide.
+_EITHER_WAY = re.compile(r"\b(\d{1,2})([/-])(\d{1,2})\2(\d{4})\b")
+# Tax and bank ids printed in groups ("FR 604 219 388 61", "DE89 3704 0044 0532 0130 00").
+_ID_START = re.compile(r"^[A-Z]{2}[0-9A-Z]*$")
 
 
 @dataclass
@@ -38,8 +46,16 @@ class DocumentEvidence:
     text: str = ""
     file_name: str = ""
     printed: set[str] = field(default_factory=set)  # tokens as printed (upper case), for exact formats
+    checked_ids: set[str] = field(default_factory=set)  # VAT ids and IBANs with a valid checksum, compact
     text_cased: str = ""  # like ``text`` but keeping letter case
     _identifier_list: list[str] | None = field(default=None, repr=False, compare=False)
+    _identifier_text: str | None = field(default=None, repr=False, compare=False)
+
+    def inside_identifier(self, key: str) -> bool:
+        """``key`` is part of a longer token: OCR glues neighbours ("KRAKOW.VATIDPL658157897")."""
+        if self._identifier_text is None:
+            self._identifier_text = "|".join(sorted(self.identifiers))
+        return key in self._identifier_text
     _amount_digits: set[str] | None = field(default=None, repr=False, compare=False)
 
     def amounts_digits(self) -> set[str]:
@@ -67,7 +83,9 @@ def document_evidence(text: str, file_name: str = "") -> DocumentEvidence:
             pair = key + identifier_key(words[position + 1])
             if len(pair) >= 6 and any(ch.isdigit() for ch in pair):
                 evidence.identifiers.add(pair)
-    for match in _NUMBER.finditer(text):
+    evidence.checked_ids = checked_identifiers(words)
+    evidence.identifiers |= evidence.checked_ids
+    for match in [*_NUMBER.finditer(text), *_SPACED_NUMBER.finditer(text)]:
         token = match.group(0)
         for decimal in (".", ","):
             key = money_key(token, decimal)
@@ -77,7 +95,61 @@ def document_evidence(text: str, file_name: str = "") -> DocumentEvidence:
         for match in pattern.finditer(text):
             for candidate in _date_readings(match.group(0), formats):
                 evidence.dates.add(candidate.isoformat())
+    evidence.dates |= {d.isoformat() for d in either_way_dates(text)}
     return evidence
+
+
+def either_way_dates(text: str) -> list[date]:
+    """Dates written ``a/b/yyyy`` or ``a-b-yyyy``, read the way the document writes dates.
+
+    A document that prints ``20-10-2015`` somewhere writes the day first, so its ``01-02-2015``
+    is the 1st of February; one that prints ``10/20/2015`` writes the month first. When nothing
+    on the document decides, both readings count (matching then compares both with the ERP).
+    """
+    found = [(int(a), int(b), int(year)) for a, _, b, year in _EITHER_WAY.findall(text)]
+    day_first = any(a > 12 >= b for a, b, _ in found)
+    month_first = any(b > 12 >= a for a, b, _ in found)
+    out = []
+    for a, b, year in found:
+        readings = []
+        if day_first or not month_first:
+            readings.append((year, b, a))
+        if month_first or not day_first:
+            readings.append((year, a, b))
+        for y, m, d in readings:
+            try:
+                out.append(date(y, m, d))
+            except ValueError:
+                pass
+    return out
+
+
+def checked_identifiers(words: list[str], longest: int = 7) -> set[str]:
+    """VAT ids and IBANs printed in groups, compact, when their checksum holds (python-stdnum).
+
+    ``FR 604 219 388 61`` on the page is ``FR60421938861`` in the ERP: the groups are joined
+    and kept only when stdnum says the result is a valid VAT number or IBAN, so joining
+    neighbouring words never invents an identifier.
+    """
+    from stdnum import iban
+    from stdnum.eu import vat
+
+    found = set()
+    keys = [identifier_key(word) for word in words]
+    for start, key in enumerate(keys):
+        if not _ID_START.match(key) or key[:2] not in _COUNTRIES:
+            continue
+        joined = ""
+        for end in range(start, min(len(keys), start + longest)):
+            joined += keys[end]
+            if 8 <= len(joined) <= 34 and any(ch.isdigit() for ch in joined) and \
+                    (vat.is_valid(joined) or iban.is_valid(joined)):
+                found.add(joined)
+    return found
+
+
+_COUNTRIES = frozenset("AT BE BG CY CZ DE DK EE EL ES FI FR GB HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK "
+                       "CH NO LI IS XI GR MC SM AD GI".split())
 
 
 def words(text: str) -> set[str]:
@@ -136,6 +208,11 @@ def support(value: Any, kind: str, evidence: DocumentEvidence, *, identifier: bo
         return 1.0 if parsed and parsed.isoformat() in evidence.dates else 0.0
     key = identifier_key(value)
     text_value = str(value).strip()
+    if key in evidence.checked_ids:
+        return 1.0  # a VAT id or IBAN printed in groups: the same number, checksum and all
+    if evidence.checked_ids and len(key) >= 8 and _ID_START.match(key) and key[:2] in _COUNTRIES and \
+            key[:2] in {found[:2] for found in evidence.checked_ids}:
+        return 0.0  # the page prints a valid id of that country and this is not it: a digit off is another id
     if identifier or kind == "identifier" or (" " not in text_value and any(ch.isdigit() for ch in key)):
         if key in evidence.identifiers:
             # The same identifier printed another way ("RE201900123" for "RE-2019-00123")
@@ -143,7 +220,10 @@ def support(value: Any, kind: str, evidence: DocumentEvidence, *, identifier: bo
             return 1.0 if text_value.upper() in evidence.printed else PRINTED_DIFFERENTLY
         if len(key) >= 5 and key in evidence.file_name:
             return 1.0
-        return _fuzzy_identifier(key, evidence) if len(key) >= 5 else 0.0
+        fuzzy = _fuzzy_identifier(key, evidence) if len(key) >= 5 else 0.0
+        if len(key) >= 8 and evidence.inside_identifier(key):
+            return max(fuzzy, PRINTED_DIFFERENTLY)  # there, glued to its neighbours: the right document
+        return fuzzy
     wanted = text_key(value)
     if not wanted:
         return 0.0

@@ -124,7 +124,26 @@ def parse_date(value: object, fmt: str | None = None) -> date | None:
     try:
         return datetime.fromisoformat(text).date()
     except ValueError:
-        return None
+        pass
+    if re.search(r"[^\W\d_]{3}", text):  # a month name in another language: "7. Mai 2014", "29 maart 2014"
+        found = _date_parser().get_date_data(text)
+        return found.date_obj.date() if found and found.date_obj else None
+    return None
+
+
+DATE_LANGUAGES = ("en", "de", "fr", "nl", "es", "it", "pt", "pl", "sv", "da")
+_PARSER = None
+
+
+def _date_parser():
+    """dateparser, limited to the languages of European ERPs and to full dates (day, month, year)."""
+    global _PARSER
+    if _PARSER is None:
+        from dateparser.date import DateDataParser
+
+        _PARSER = DateDataParser(languages=list(DATE_LANGUAGES),
+                                 settings={"REQUIRE_PARTS": ["day", "month", "year"], "PREFER_DAY_OF_MONTH": "first"})
+    return _PARSER
 
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]")

@@ -43,10 +43,13 @@ def _count(workspace, model):
 def test_bootstrap_links_correctly_and_maps_with_provenance(workspace, small_corpora, kind, document_class,
                                                            mapping_name):
     corpus = small_corpora[kind]
-    ingest_documents(workspace, FolderSource(corpus / "documents"), document_class=document_class, actor="admin")
+    ingested = ingest_documents(workspace, FolderSource(corpus / "documents"), document_class=document_class,
+                                actor="admin")
+    # The corpus has scans: ingest read them (RapidOCR, from pip), so bootstrap has none left to read.
+    assert ingested.pages_read["pages"] > 0 and not ingested.pages_read["skipped_reason"]
     mapping = load_mapping(mapping_name)
     report = bootstrap(workspace, mapping, erp_dir=corpus / "erp", actor="admin")
-    assert report.ocr["pages"] > 0 and not report.ocr["skipped_reason"]  # the corpus has scans
+    assert report.ocr["pages_with_words"] == 0
     truth = _truth(corpus)
     auto = [m for m in list_matches(workspace) if m["status"] == "auto"]
     wrong = [m for m in auto if truth.get(m["file"]) != m["record_key"]]
@@ -68,6 +71,14 @@ def test_bootstrap_links_correctly_and_maps_with_provenance(workspace, small_cor
     accuracy = bootstrap_accuracy(workspace, mapping, corpus / "truth")
     assert accuracy["documents"] == len(auto)
     assert accuracy["unflagged_wrong"] == 0  # every wrong ERP value is flagged suspect
+    # Evidence with a location: the ERP values the documents show carry their page and box.
+    with workspace.session() as session:
+        every = [json.loads(label.fields) for label in session.exec(select(Label))]
+    shown = [e for fields in every for e in fields.values()
+             if e.get("state") == "value" and not e.get("suspect") and not isinstance(e.get("value"), bool)]
+    located = [e for e in shown if e.get("evidence", {}).get("bbox")]
+    assert len(located) >= 0.9 * len(shown)
+    assert all(1 <= e["evidence"]["page"] and all(0 <= v <= 1 for v in e["evidence"]["bbox"]) for e in located)
 
     # Idempotent: a second bootstrap adds nothing and changes nothing.
     counts = (_count(workspace, ErpRecord), _count(workspace, Match), _count(workspace, Label),
@@ -162,6 +173,13 @@ def test_cli_bootstrap_match_list_and_report(tmp_path, small_corpora):
     listed = json.loads(runner.invoke(app, ["-w", str(ws), "match", "list", "--json"]).stdout)
     truth = _truth(corpus)
     assert all(truth[m["file"]] == m["record_key"] for m in listed if m["status"] == "auto")
+    # One document with its label: every field's state, provenance and where the page shows it.
+    linked = next(m for m in listed if m["status"] == "auto")
+    shown = json.loads(runner.invoke(app, ["-w", str(ws), "docs", "show", linked["document"][:12], "--json"]).stdout)
+    (label,) = shown["labels"]
+    ssn = label["fields"]["employee.ssn"]
+    assert ssn["state"] == "value" and ssn["source"] == "erp" and ssn["evidence"]["page"] == 1
+    assert len(ssn["evidence"]["bbox"]) == 4 and any(f["state"] == "unknown" for f in label["fields"].values())
     unmatched = json.loads(runner.invoke(app, ["-w", str(ws), "match", "list", "--unmatched", "w2-payroll",
                                                "--json"]).stdout)
     assert unmatched["records"]

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 from label_studio_sdk.label_interface import LabelInterface
-from sqlmodel import select
+from sqlmodel import col, select
 from typer.testing import CliRunner
 
 import labelstudio_server
@@ -69,9 +69,11 @@ def test_interface_and_value_conversion():
     LabelInterface(interface.config)  # parses
     assert '<Image name="page" valueList="$pages"' in interface.config
     assert interface.controls["line_items"].kind == "table"
+    # Columns in the schema's own order, as the invoice prints them.
+    assert interface.controls["line_items"].columns == ("description", "quantity", "unit_price", "amount")
     results = [{"from_name": "total", "value": {"text": ["1.234,56"]}},
                {"from_name": "invoice_date", "value": {"text": ["03/15/2019"]}},
-               {"from_name": "line_items", "value": {"text": ["35.94 | Cable ties | 6 | 5,99\n1 | Bolts | x | 1"]}},
+               {"from_name": "line_items", "value": {"text": ["Cable ties | 6 | 5,99 | 35.94\nBolts | x | 1 | 1"]}},
                {"from_name": "document_class", "value": {"choices": ["invoice"]}}]
     values, errors, document_class = values_from_results(results, interface, schema)
     assert values["total"] == 1234.56 and values["invoice_date"] == "2019-03-15"
@@ -257,3 +259,45 @@ def test_push_with_s3_page_storage(label_studio, tmp_path, monkeypatch):
         ws.close()
     finally:
         server.stop()
+
+
+def _give_pages_words(ws, count: int) -> list[str]:
+    """Store text lines with boxes for the pages of ``count`` waiting documents (as reading pages does)."""
+    from curator.ingest.ocr_engines import TextLine
+    from curator.ingest.words import dump_lines
+    from curator.store.models import Page
+
+    lines = [TextLine("Invoice No.: INV-0042", (0.60, 0.10, 0.90, 0.12), 0.99),
+             TextLine("Total 1.234,56 EUR", (0.60, 0.80, 0.85, 0.83), 0.97)]
+    with ws.session() as session:
+        labels = session.exec(select(Label).where(Label.status == "needs_review").order_by(Label.id)).all()[:count]
+        documents = [label.document_sha256 for label in labels]
+        for page in session.exec(select(Page).where(col(Page.document_sha256).in_(documents))):
+            page.words_blob = ws.blobs.put(dump_lines(lines, "rapidocr"), kind="words", suffix=".json.gz")
+            session.add(page)
+        session.commit()
+    return documents
+
+
+def test_push_sends_the_pages_text_regions_and_pull_ignores_them(synced):
+    ws, client, url, project = synced
+    documents = _give_pages_words(ws, 3)
+    report = push(ws, client, url, project=project, schema_name="invoice", local_root=str(ws.root.parent),
+                  actor="admin")
+    interface = LabelInterface(client.projects.get(id=report.project_id).label_config)
+    with_regions = [t for t in _tasks(client, report.project_id) if t.data["document"] in documents]
+    assert len(with_regions) == 3
+    prediction = with_regions[0].predictions[0]
+    prediction = prediction if isinstance(prediction, dict) else prediction.dict()
+    assert interface.validate_prediction(prediction), prediction
+    boxes = [r for r in prediction["result"] if r["from_name"] == "ocr_box"]
+    texts = [r for r in prediction["result"] if r["from_name"] == "ocr_text"]
+    assert [r["value"]["text"] for r in texts] == [["Invoice No.: INV-0042"], ["Total 1.234,56 EUR"]]
+    assert [b["id"] for b in boxes] == [t["id"] for t in texts]  # each text belongs to its box
+    assert boxes[1]["value"]["x"] == 60.0 and boxes[1]["value"]["y"] == 80.0 and boxes[1]["item_index"] == 0
+    # An annotation that keeps the regions is pulled as before: the regions are not fields.
+    _annotate(client, with_regions[0], {"po_number": "4500012345"})
+    pulled = pull(ws, client, url, project=project, schema_name="invoice", actor="admin")
+    assert pulled.applied == 1 and not pulled.problems
+    label_id = next(t.label_id for t in _mapping(ws).values() if t.document_sha256 == documents[0])
+    assert json.loads(_label(ws, label_id).fields)["po_number"]["value"] == "4500012345"

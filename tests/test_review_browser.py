@@ -143,7 +143,9 @@ def test_document_link_and_reload_keep_the_reviewer_logged_in(served):
         page.get_by_label("Password", exact=True).fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
         expect(page.get_by_role("heading", name=file_name)).to_be_visible(timeout=30_000)
-        page.wait_for_timeout(500)  # the cookie is written by the page once the sidebar is drawn
+        # The cookie is written by a script of the page once the sidebar is drawn.
+        from curator.review.sessions import SESSION_COOKIE
+        page.wait_for_function(f"document.cookie.includes({SESSION_COOKIE!r} + '=')", timeout=30_000)
         page.reload()
         expect(page.get_by_role("heading", name=file_name)).to_be_visible(timeout=30_000)
         expect(page.get_by_label("User name")).to_have_count(0)
@@ -285,3 +287,61 @@ def test_tables_take_the_full_width_and_alt_i_adds_a_row(served):
         expect(page.get_by_text(f"line_items — {count + 1} rows")).to_be_visible(timeout=30_000)
         page.keyboard.press("Alt+Delete")
         expect(page.get_by_text(f"line_items — {count} rows")).to_be_visible(timeout=30_000)
+
+
+def _with_evidence(root: Path) -> None:
+    """Give the waiting documents' totals a place on the page, as mapping records it."""
+    from sqlmodel import select
+
+    ws = open_workspace(root)
+    try:
+        with ws.session() as session:
+            for label in session.exec(select(Label).where(Label.status == "needs_review")):
+                fields = json.loads(label.fields)
+                for path, entry in fields.items():
+                    entry["evidence"] = {"page": 1, "bbox": [0.6, 0.8, 0.8, 0.83]} if path == "total" else \
+                        entry.get("evidence")
+                    if entry["evidence"] is None:
+                        entry.pop("evidence")
+                label.fields = json.dumps(fields)
+                session.add(label)
+            session.commit()
+    finally:
+        ws.close()
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_focusing_a_field_outlines_its_value_on_the_page_beside_the_form(served, width):
+    from playwright.sync_api import expect
+
+    url, root = served
+    _with_evidence(root)
+    with _chromium(width, 1000) as page:
+        log_in(page, url, "rita", PASSWORD)
+        expect(page.get_by_role("button", name="Approve & next")).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(1000)
+        mark = page.locator('.curator-box[data-field="total"]')
+        expect(mark).to_have_count(1)
+        total = page.locator('[data-testid="stMain"] input[aria-label^="total "]').first
+        # The document opens with its conflict (total) focused: its place is outlined at once.
+        expect(mark).to_have_class(re.compile("curator-active"))
+        other = page.locator('[data-testid="stMain"] input[aria-label^="invoice_number "]').first
+        other.focus()
+        expect(mark).not_to_have_class(re.compile("curator-active"))
+        total.focus()
+        expect(mark).to_have_class(re.compile("curator-active"))
+        # The page never covers the form: the viewer ends left of the fields' column.
+        viewer = page.locator(".curator-viewer").first.bounding_box()
+        assert viewer["x"] + viewer["width"] <= total.bounding_box()["x"] + 1
+        page.locator("input[type=range], [role=slider]").first.focus()
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")  # zoom 150%: the page pans inside its box
+        page.wait_for_timeout(1500)
+        viewer = page.locator(".curator-viewer").first.bounding_box()
+        assert viewer["x"] + viewer["width"] <= total.bounding_box()["x"] + 1
+        # The wheel zooms the page inside its box.
+        before = page.locator("img.curator-page").first.bounding_box()["width"]
+        page.mouse.move(viewer["x"] + 50, viewer["y"] + 50)
+        page.mouse.wheel(0, -200)
+        page.wait_for_timeout(300)
+        assert page.locator("img.curator-page").first.bounding_box()["width"] > before

@@ -6,7 +6,8 @@ once saved the document without "QQ". A capture-phase listener blurs the focused
 its value is committed before the shortcut's click is sent with the other widgets' values.
 Only Alt combinations: Ctrl+V and friends keep working inside the box. The same listener
 gives Alt+X (the focused field is not on the document), Alt+1..9 (take suggestion N of the
-focused field), Alt+G (next flagged field) and keeps one Tab stop per field.
+focused field), Alt+G (next flagged field) and keeps one Tab stop per field. It also runs the
+page viewer: focusing a field outlines its evidence box, the wheel zooms, dragging pans.
 """
 
 from __future__ import annotations
@@ -56,6 +57,51 @@ if (!window.__curatorCommitBeforeShortcut) {
       });
   new MutationObserver(quiet).observe(document.body, {childList: true, subtree: true});
   quiet();
+  // The page viewer: focusing a field outlines where the page shows its value and scrolls
+  // the viewer to it (the page it is on, for a document of several pages). Also run when the
+  // page is redrawn, for the field focused when the document opens.
+  const outline = (box) => {
+    if (!box || !/^(INPUT|TEXTAREA)$/.test(box.tagName)) return;
+    const name = (box.getAttribute("aria-label") || "").split(" \u2014 ")[0];
+    const mark = name && document.querySelector('.curator-box[data-field="' + CSS.escape(name) + '"]');
+    if (mark && mark.classList.contains("curator-active")) return;
+    document.querySelectorAll(".curator-box.curator-active").forEach((old) => {
+      old.classList.remove("curator-active"); old.style.opacity = ".25"; old.style.borderWidth = "2px";
+    });
+    if (!mark) return;
+    mark.classList.add("curator-active"); mark.style.opacity = "1"; mark.style.borderWidth = "3px";
+    const viewer = mark.closest(".curator-viewer");
+    if (viewer) {
+      const at = mark.getBoundingClientRect(), frame = viewer.getBoundingClientRect();
+      viewer.scrollTop += at.top - frame.top - frame.height / 3;
+      viewer.scrollLeft += at.left - frame.left - frame.width / 4;
+    }
+  };
+  window.addEventListener("focusin", (event) => outline(event.target), true);
+  new MutationObserver(() => outline(document.activeElement)).observe(document.body, {childList: true, subtree: true});
+  // Mouse wheel over the page zooms it; dragging pans it.
+  window.addEventListener("wheel", (event) => {
+    const viewer = event.target.closest && event.target.closest(".curator-viewer");
+    if (!viewer || event.ctrlKey) return;
+    const pages = viewer.querySelector(".curator-pages");
+    const now = parseFloat(pages.style.width) || 100;
+    pages.style.width = Math.min(400, Math.max(40, now * (event.deltaY < 0 ? 1.1 : 1 / 1.1))) + "%";
+    event.preventDefault();
+  }, {passive: false, capture: true});
+  let drag = null;
+  window.addEventListener("mousedown", (event) => {
+    const viewer = event.target.closest && event.target.closest(".curator-viewer");
+    if (!viewer || event.button !== 0) return;
+    drag = {viewer, x: event.clientX, y: event.clientY, left: viewer.scrollLeft, top: viewer.scrollTop};
+    viewer.style.cursor = "grabbing";
+    event.preventDefault();
+  }, true);
+  window.addEventListener("mousemove", (event) => {
+    if (!drag) return;
+    drag.viewer.scrollLeft = drag.left - (event.clientX - drag.x);
+    drag.viewer.scrollTop = drag.top - (event.clientY - drag.y);
+  }, true);
+  window.addEventListener("mouseup", () => { if (drag) { drag.viewer.style.cursor = "grab"; drag = null; } }, true);
 }
 </script>"""
 

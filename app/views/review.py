@@ -6,6 +6,7 @@ Widget keys carry the label's version, so after any save the form shows what is 
 from __future__ import annotations
 
 import base64
+import html
 
 import pandas as pd
 import streamlit as st
@@ -100,6 +101,9 @@ def _load(me, label_id: int) -> tuple[LabelView | None, str | None]:
         return open_label(workspace(), me, label_id, claim_lease=False), str(exc)
 
 
+MAX_STACKED_PAGES = 6  # more pages than this: one at a time, with a page picker
+
+
 def _pages(view: LabelView) -> None:
     if view.pages_withheld:
         st.info("Page images are not shown to viewers: the page prints values that are masked for you.")
@@ -107,19 +111,48 @@ def _pages(view: LabelView) -> None:
     if not view.pages:
         st.info("no page images")
         return
-    columns = st.columns(2)
-    page = columns[0].number_input("Page", 1, len(view.pages), 1, key=f"page:{view.label_id}") if len(
-        view.pages) > 1 else 1
-    zoom = columns[1].slider("Zoom %", 40, 250, 100, step=10, key="zoom")  # kept across documents
-    width, data = _inline_image(str(view.pages[page - 1]))
-    shown = max(100, int(min(width, 760) * zoom / 100))
-    # Inline, inside this logged-in session's own messages: a media URL of Streamlit's would
-    # answer anyone who has the link, cookie or not.
-    # In a box of the column's width that scrolls: zoomed in, the page pans instead of covering the form.
-    st.markdown(f'<div style="overflow:auto;max-width:100%;max-height:85vh">'
-                f'<img class="curator-page" alt="page {page}" src="data:image/png;base64,{data}" '
-                f'style="width:{shown}px;max-width:none"></div>', unsafe_allow_html=True)
-    st.caption(f"page {page} of {len(view.pages)}")
+    zoom = st.slider("Zoom %", 40, 250, 100, step=10, key="zoom",  # kept across documents
+                     help="Or the mouse wheel over the page; drag to pan. Focusing a field outlines where the page "
+                          "shows it.")
+    numbers = list(range(1, len(view.pages) + 1))
+    if len(view.pages) > MAX_STACKED_PAGES:
+        numbers = [st.number_input("Page", 1, len(view.pages), 1, key=f"page:{view.label_id}")]
+    st.markdown(page_viewer(view, numbers, zoom), unsafe_allow_html=True)
+    st.caption(f"{len(view.pages)} page{'s' if len(view.pages) > 1 else ''}"
+               + (" · outlined: where the page shows each value (dashed: nearest text to a value it does not show)"
+                  if any(f.evidence for f in view.fields) else ""))
+
+
+def page_viewer(view: LabelView, numbers: list[int], zoom: int) -> str:
+    """The pages, stacked in a box of the column's width that scrolls (zoomed in, the page pans
+    instead of covering the form), with each field's evidence box drawn over its page.
+
+    Inline, inside this logged-in session's own messages: a media URL of Streamlit's would
+    answer anyone who has the link, cookie or not. Every text that comes from data (field
+    paths) is escaped: the markup is ours alone.
+    """
+    parts = [f'<div class="curator-viewer" style="overflow:auto;max-width:100%;max-height:85vh;cursor:grab">'
+             f'<div class="curator-pages" style="width:{int(zoom)}%">']
+    for number in numbers:
+        _, data = _inline_image(str(view.pages[number - 1]))
+        boxes = []
+        for field in view.fields:
+            evidence = field.evidence or {}
+            bbox = evidence.get("bbox")
+            if evidence.get("page") != number or not bbox or len(bbox) != 4:
+                continue
+            x0, y0, x1, y1 = (min(1.0, max(0.0, float(v))) for v in bbox)
+            style = "dashed #d97706" if evidence.get("nearest") else "solid #2563eb"
+            path = html.escape(field.path, quote=True)
+            boxes.append(f'<div class="curator-box" data-field="{path}" title="{path}" style="position:absolute;'
+                         f'left:{x0 * 100:.2f}%;top:{y0 * 100:.2f}%;width:{(x1 - x0) * 100:.2f}%;'
+                         f'height:{(y1 - y0) * 100:.2f}%;border:2px {style};opacity:.25;pointer-events:none;'
+                         f'box-sizing:border-box;margin:-2px"></div>')
+        parts.append(f'<div class="curator-page-wrap" data-page="{number}" style="position:relative;margin-bottom:8px">'
+                     f'<img class="curator-page" alt="page {number}" draggable="false" '
+                     f'src="data:image/png;base64,{data}" style="width:100%;display:block">{"".join(boxes)}</div>')
+    parts.append("</div></div>")
+    return "".join(parts)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -182,6 +215,8 @@ def _scalar_fields(view: LabelView, disabled: bool, inline_errors: dict[str, str
                                             source))
             if taken:
                 st.success(f"conflict resolved: {plain(taken)} value taken", icon="✅")
+        if field.suspect and (field.evidence or {}).get("nearest"):
+            st.caption(f"the nearest similar text is outlined (dashed) on page {int(field.evidence['page'])}")
         error = None if taken else inline_errors.get(field.path) or field.error
         if error:
             st.error(plain(error), icon="⚠️")

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from curator.cli.context import workspace_from
+from curator.cli.context import acting_user, workspace_from
 from curator.cli.output import console, fail, print_json, print_table
 from curator.text import for_terminal, printable
 
@@ -48,17 +48,21 @@ def docs_show(
     text: Annotated[bool, typer.Option("--text", help="Include the extracted text of each page.")] = False,
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Show one document with its pages."""
+    """Show one document with its pages; with --json also its labels: every field's state, value,
+    provenance and where the page shows it (evidence: page and box)."""
+    from curator.access import PermissionDenied
     from curator.catalog import NotFound, find_document
+    from curator.review.documents import document_labels
     with workspace_from(ctx) as workspace:
         try:
             detail = find_document(workspace, ref)
-        except NotFound as exc:
+            labels = document_labels(workspace, acting_user(ctx), detail.document.sha256) if json_output else []
+        except (NotFound, PermissionDenied) as exc:
             raise fail(str(exc)) from None
         blob_root = workspace.blobs.root
     data = detail.to_dict(with_text=text)
     if json_output:
-        print_json(data)
+        print_json({**data, "labels": labels})
         return
     for key in ("file_name", "sha256", "document_class", "status", "mime", "size_bytes", "page_count", "source_uri"):
         console.print(f"[bold]{key}[/]: {for_terminal(data[key])}", highlight=False)
@@ -71,9 +75,10 @@ def docs_show(
         console.print(f"page {page['index'] + 1} image: {blob_root / page['blob_key']}", highlight=False)
     if text:
         for page in data["pages"]:
-            console.rule(f"page {page['index'] + 1}")
-            console.print("\n".join(printable(line) for line in page["text"].split("\n")), markup=False,
-                          highlight=False)
+            read_by_ocr = not page["text"].strip() and page.get("ocr_text")
+            console.rule(f"page {page['index'] + 1}" + (" (read by OCR)" if read_by_ocr else ""))
+            shown = page["ocr_text"] if read_by_ocr else page["text"]
+            console.print("\n".join(printable(line) for line in shown.split("\n")), markup=False, highlight=False)
 
 
 @docs_app.command("quarantine")

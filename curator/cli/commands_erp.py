@@ -83,7 +83,9 @@ def ingest_erp(
 
 @match_app.callback()
 def match_command(ctx: typer.Context, mapping: MappingOption = "invoice-sap", json_output: JsonOption = False) -> None:
-    """Match records to documents (when no subcommand is given)."""
+    """Match records to documents (when no subcommand is given). Pages not read yet are read
+    first (text layer, OCR for scans): a scan matched by its file name alone is a guess."""
+    from curator.ingest.ocr import ocr_pending_pages
     from curator.matching.stage import match_records
     from curator.progress import rich_progress
     if ctx.invoked_subcommand is not None:
@@ -91,10 +93,15 @@ def match_command(ctx: typer.Context, mapping: MappingOption = "invoice-sap", js
     with workspace_from(ctx) as workspace:
         spec = _mapping(mapping, workspace)
         with rich_progress(not json_output) as progress:
+            read = ocr_pending_pages(workspace, actor=acting_user(ctx), progress=progress)
+        with rich_progress(not json_output) as progress:
             report = match_records(workspace, spec, actor=acting_user(ctx), progress=progress)
     if json_output:
-        print_json(report.to_dict())
+        print_json({**report.to_dict(), "pages_read": read.to_dict()})
         return
+    if read.pages_with_words or read.skipped_reason:
+        console.print(f"pages read first: {read.pages_with_words}, {read.pages} of them by OCR ({read.engine})"
+                      + (f"; OCR skipped: {read.skipped_reason}" if read.skipped_reason else ""), markup=False)
     console.print(f"{report.records} records, {report.documents} documents: {report.auto} linked, "
                   f"{report.ambiguous_records} ambiguous, {report.unmatched_records} records and "
                   f"{report.unmatched_documents} documents unmatched ({report.pairs_scored} pairs scored)")
@@ -225,7 +232,8 @@ def _print_bootstrap(data: dict) -> None:
                       f"{records['unchanged']} unchanged, {records['duplicates']} duplicate rows, "
                       f"{records['quarantined']} quarantined")
     ocr = data["ocr"]
-    console.print(f"  ocr: {ocr['pages']} pages" + (f" (skipped: {ocr['skipped_reason']})" if ocr["skipped_reason"] else ""))
+    console.print(f"  pages read: {ocr['pages_with_words']} (words and boxes), {ocr['pages']} by OCR ({ocr['engine']})"
+                  + (f" (OCR skipped: {ocr['skipped_reason']})" if ocr["skipped_reason"] else ""))
     match = data["match"]
     console.print(f"  match: {match['auto']} linked, {match['ambiguous_records']} ambiguous, "
                   f"{match['unmatched_records']} records and {match['unmatched_documents']} documents unmatched")

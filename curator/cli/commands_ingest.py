@@ -54,6 +54,12 @@ def ingest_docs(
             f"{report.pages_per_second:.1f} pages/s), {report.unchanged} unchanged, {report.duplicates} duplicates, "
             f"{report.quarantined} quarantined, in {report.seconds:.1f}s"
         )
+        read = report.pages_read
+        if read:
+            console.print(f"pages read: {read['pages_with_words']} (words and boxes), {read['pages']} by OCR "
+                          f"({read['engine']}) in {read['seconds']:.1f}s"
+                          + (f"; OCR skipped: {read['skipped_reason']}" if read["skipped_reason"] else ""),
+                          markup=False)
         if report.problems:
             print_table(
                 "Quarantined", ["file", "reason", "detail"],

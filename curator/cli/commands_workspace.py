@@ -119,6 +119,8 @@ def demo(
             f"  ingest {kind}: {ingest['documents_added']} new, {ingest['unchanged']} unchanged, "
             f"{ingest['duplicates']} duplicates, {ingest['quarantined']} quarantined, "
             f"{ingest['pages_rendered']} pages in {ingest['seconds']:.1f}s"
+            + (f"; {ingest['pages_read']['pages']} pages read by OCR ({ingest['pages_read']['engine']}) in "
+               f"{ingest['pages_read']['seconds']:.0f}s" if ingest.get("pages_read", {}).get("pages") else "")
         )
     for kind, result in report.bootstrap.items():
         match, mapped, accuracy = result["match"], result["map"], result["accuracy"]
@@ -130,6 +132,9 @@ def demo(
             f"{mapped['gaps']} gaps for the teacher, {mapped['suspects']} suspect fields"
             + (f"; OCR skipped: {ocr['skipped_reason']}" if ocr["skipped_reason"] else "")
         )
+        if not ocr["skipped_reason"] and ocr["pages_with_words"]:
+            console.print(f"    pages read: words and boxes of {ocr['pages_with_words']} pages stored, {ocr['pages']} "
+                          f"read by OCR ({ocr['engine']}, {ocr['ocr_seconds']:.0f} s of OCR on the workers)")
         console.print(
             f"    against the corpus truth: {accuracy['correct']} field values right, {accuracy['wrong']} wrong "
             f"({accuracy['flagged_wrong']} of those flagged suspect)"

@@ -54,6 +54,7 @@ class IngestReport:
     seconds: float = 0.0
     render_seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
+    pages_read: dict[str, Any] = field(default_factory=dict)  # words, boxes and OCR (curator.ingest.ocr)
 
     @property
     def ok(self) -> bool:
@@ -75,6 +76,7 @@ class IngestReport:
             "seconds": round(self.seconds, 3),
             "pages_per_second": round(self.pages_per_second, 2),
             "problems": [p.to_dict() for p in self.problems],
+            "pages_read": self.pages_read,
         }
 
 
@@ -96,14 +98,22 @@ def ingest_documents(
     dpi: int | None = None,
     progress: ProgressHook | None = None,
     render: Callable[[RenderJob], RenderResult] = render_job,
+    read_pages: bool = True,
 ) -> IngestReport:
     """Ingest every file of ``source``; ``render`` runs in the worker processes and must be
     a picklable module-level function (the default renders with the configured backend).
+    Then, unless ``read_pages`` is False, every page not read yet gets its words and boxes
+    (text layer, OCR for scans and image regions), in worker processes, with its own progress.
     Authors and admins only."""
     require(workspace, actor, "ingest")
     run = _IngestRun(workspace, source, document_class, workers, renderer, dpi, progress or SilentProgress())
     run.render = render
-    return run.execute()
+    report = run.execute()
+    if read_pages:
+        from curator.ingest.ocr import ocr_pending_pages
+
+        report.pages_read = ocr_pending_pages(workspace, actor=actor, workers=workers, progress=progress).to_dict()
+    return report
 
 
 def _alive(pid: int) -> bool:

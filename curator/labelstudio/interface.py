@@ -6,6 +6,8 @@ controls and label paths.
   fields and for the document class.
 - One multiple ``<Choices>`` named ``absent_fields``: the fields the annotator decides are not
   on the document. A box left empty and not ticked there stays *unknown*.
+- The text regions OCR or the text layer found (Label Studio's OCR template): a ``Rectangle``
+  and a per-region ``TextArea``, pushed as predictions beside the field values.
 - An array of objects (line items, state rows) is one TextArea with a row per line and the
   sub-fields separated by `` | `` in the order the header names: Label Studio has no editable
   table, and a fixed number of boxes per row would cap how many rows a document may have.
@@ -25,6 +27,9 @@ CLASS_CONTROL = "document_class"
 # that is not ticked here means "not looked at" (unknown), never "absent".
 ABSENT_CONTROL = "absent_fields"
 SEPARATOR = " | "
+# The text regions found on the pages (Label Studio's OCR template): a box and its text.
+OCR_BOX = "ocr_box"
+OCR_TEXT = "ocr_text"
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,10 @@ def build_interface(schema: Mapping[str, Any], document_classes: list[str]) -> I
         controls[control_name(array)] = Control(control_name(array), array, "table", columns=tuple(ordered),
                                                 hint=node.get("x-hint", ""))
     lines = ['<View>', '  <Header value="$file_name"/>', '  <View style="display: flex; gap: 16px">',
-             '    <View style="flex: 3">', '      <Image name="page" valueList="$pages" zoom="true"/>', '    </View>',
+             '    <View style="flex: 3">', '      <Image name="page" valueList="$pages" zoom="true"/>',
+             f'      <Rectangle name="{OCR_BOX}" toName="page" strokeWidth="1" canRotate="false"/>',
+             f'      <TextArea name="{OCR_TEXT}" toName="page" editable="true" perRegion="true" rows="1" '
+             'displayMode="region-list" maxSubmissions="1" placeholder="Text in this box"/>', '    </View>',
              '    <View style="flex: 2; max-height: 90vh; overflow-y: auto">',
              '      <Header value="Document class" size="5"/>',
              f'      <Choices name="{CLASS_CONTROL}" toName="page" choice="single" showInline="true">']

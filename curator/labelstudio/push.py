@@ -18,14 +18,15 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from curator.access import Actor, require
+from curator.ingest.words import load_lines
 from curator.labelstudio.client import LabelStudioError, call, find_project
 from curator.labelstudio.interface import build_interface
-from curator.labelstudio.results import prediction_results
+from curator.labelstudio.results import ocr_region_results, prediction_results
 from curator.progress import ProgressHook, SilentProgress
 from curator.schemas.registry import schema_for
-from curator.store.models import Document, Label, LabelStudioTask, LabelStatus, Page
+from curator.store.models import Document, Label, LabelStatus, LabelStudioTask, Page
 from curator.workspace import Workspace
-from curator.access import Actor, require
 
 DOCUMENT_CLASSES = ["invoice", "w2"]
 
@@ -186,32 +187,40 @@ def push(workspace: Workspace, client, url: str, *, actor: Actor | str, project:
     return report
 
 
-def _prediction(label: Label, document: Document, interface) -> dict[str, Any]:
+def _prediction(workspace: Workspace, label: Label, document: Document, interface,
+                pages: list[tuple[str, int, int, str | None]]) -> dict[str, Any]:
+    """The label's values, and the text regions OCR (or the text layer) found on each page:
+    Label Studio's OCR template (a Rectangle and its per-region TextArea), so annotators see
+    the same boxes as in Curator's own review UI."""
     fields = json.loads(label.fields)
+    regions = ocr_region_results([load_lines(workspace.blobs.get(words))[1] if words else []
+                                  for _, _, _, words in pages], [(width, height) for _, width, height, _ in pages])
     return {"model_version": model_version(fields), "score": label.score if label.score is not None else 1.0,
-            "result": prediction_results(fields, interface, document.document_class)}
+            "result": prediction_results(fields, interface, document.document_class) + regions}
 
 
-def _page_keys(workspace: Workspace, documents: list[str]) -> dict[str, list[str]]:
-    """The page images of a chunk of documents, in page order: one query per chunk."""
-    keys: dict[str, list[str]] = {sha: [] for sha in documents}
+def _page_keys(workspace: Workspace, documents: list[str]) -> dict[str, list[tuple[str, int, int, str | None]]]:
+    """The pages of a chunk of documents (image key, size, words key), in page order: one query per chunk."""
+    keys: dict[str, list[tuple[str, int, int, str | None]]] = {sha: [] for sha in documents}
     with workspace.session() as session:
-        for sha, key in session.exec(select(Page.document_sha256, Page.blob_key)
-                                     .where(col(Page.document_sha256).in_(documents)).order_by(Page.index)):
-            keys[sha].append(key)
+        for sha, key, width, height, words in session.exec(
+                select(Page.document_sha256, Page.blob_key, Page.width, Page.height, Page.words_blob)
+                .where(col(Page.document_sha256).in_(documents)).order_by(Page.index)):
+            keys[sha].append((key, width, height, words))
     return keys
 
 
-def _task(label: Label, document: Document, keys: list[str], interface, pages: PageUrls) -> dict[str, Any]:
-    return {"data": {"pages": [pages.url(k) for k in keys], "file_name": document.file_name,
+def _task(workspace: Workspace, label: Label, document: Document, keys: list[tuple[str, int, int, str | None]],
+          interface, pages: PageUrls) -> dict[str, Any]:
+    return {"data": {"pages": [pages.url(k[0]) for k in keys], "file_name": document.file_name,
                      "document": document.sha256, "curator_label": label.id},
-            "predictions": [_prediction(label, document, interface)]}
+            "predictions": [_prediction(workspace, label, document, interface, keys)]}
 
 
 def _create_tasks(workspace: Workspace, client, url: str, project_id: int, batch, interface, pages: PageUrls,
                   report: PushReport) -> None:
     keys = _page_keys(workspace, [document.sha256 for _, document in batch])
-    payload = [_task(label, document, keys[document.sha256], interface, pages) for label, document in batch]
+    payload = [_task(workspace, label, document, keys[document.sha256], interface, pages) for label, document in batch]
     response = call(url, client.projects.import_tasks, id=project_id, request=payload, return_task_ids=True)
     task_ids = list(response.task_ids or [])
     if len(task_ids) != len(batch):
@@ -227,7 +236,7 @@ def _create_tasks(workspace: Workspace, client, url: str, project_id: int, batch
 
 def _replace_prediction(workspace: Workspace, client, url: str, mapped: LabelStudioTask, label: Label,
                         document: Document, interface) -> None:
-    prediction = _prediction(label, document, interface)
+    prediction = _prediction(workspace, label, document, interface, _page_keys(workspace, [document.sha256])[document.sha256])
     for old in call(url, client.predictions.list, task=mapped.task_id):
         call(url, client.predictions.delete, id=old.id)
     created = call(url, client.predictions.create, task=mapped.task_id, result=prediction["result"],

@@ -5,9 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from curator.labels.paths import schema_at
 from curator.labels.fields import ABSENT, VALUE, state_of
-from curator.labelstudio.interface import ABSENT_CONTROL, CLASS_CONTROL, SEPARATOR, Control, Interface
+from curator.labels.paths import schema_at
+from curator.labelstudio.interface import (
+    ABSENT_CONTROL,
+    CLASS_CONTROL,
+    OCR_BOX,
+    OCR_TEXT,
+    SEPARATOR,
+    Control,
+    Interface,
+)
 from curator.review.values import coerce, display
 
 
@@ -54,6 +62,27 @@ def prediction_results(fields: Mapping[str, Mapping[str, Any]], interface: Inter
     return results
 
 
+MAX_REGIONS_PER_PAGE = 400  # a dense page; more would make the task heavy to open
+
+
+def ocr_region_results(pages: list[list[Any]], sizes: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """The text lines of each page (``TextLine``: text and 0-1 box) as OCR regions: a Rectangle
+    with its per-region TextArea, sharing one id; ``item_index`` names the page of the
+    multi-page image. Coordinates are percentages of the page, as Label Studio stores them."""
+    results = []
+    for page, (lines, (width, height)) in enumerate(zip(pages, sizes)):
+        for number, line in enumerate(lines[:MAX_REGIONS_PER_PAGE]):
+            x0, y0, x1, y1 = line.box
+            geometry = {"x": round(x0 * 100, 3), "y": round(y0 * 100, 3), "width": round((x1 - x0) * 100, 3),
+                        "height": round((y1 - y0) * 100, 3), "rotation": 0}
+            common = {"id": f"p{page}r{number}", "to_name": "page", "original_width": width,
+                      "original_height": height, "image_rotation": 0, "item_index": page}
+            results.append({**common, "from_name": OCR_BOX, "type": "rectangle", "value": geometry})
+            results.append({**common, "from_name": OCR_TEXT, "type": "textarea",
+                            "value": {**geometry, "text": [line.text]}})
+    return results
+
+
 def _text(result: Mapping[str, Any]) -> str:
     value = result.get("value", {})
     if "choices" in value:
@@ -67,7 +96,7 @@ def values_from_results(results: list[Mapping[str, Any]], interface: Interface, 
     """A person's annotation as typed values by leaf path, the fields that could not be read
     (path -> why), and the document class chosen. A field ticked "not on the document" is
     ``None`` (absent); a box left empty and not ticked is not in the values: still unknown."""
-    given = {r.get("from_name"): _text(r) for r in results if r.get("from_name")}
+    given = {r.get("from_name"): _text(r) for r in results if r.get("from_name") not in (None, OCR_BOX, OCR_TEXT)}
     ticked = {choice for r in results if r.get("from_name") == ABSENT_CONTROL
               for choice in r.get("value", {}).get("choices", [])}
     values: dict[str, Any] = {}

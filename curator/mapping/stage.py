@@ -17,19 +17,27 @@ import jsonschema
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from curator.access import Actor, require
 from curator.evidence import document_evidence, support
-from curator.mapping.rules import Mapping, mapped_record
-from curator.store.reads import document_texts, load_joins, load_records
 from curator.labels.fields import ABSENT, UNKNOWN, VALUE, decided_values, state_of
 from curator.labels.paths import build_target
 from curator.labels.writer import label_gaps, rewrite
+from curator.locate import PageLines
+from curator.mapping.rules import Mapping, mapped_record
 from curator.progress import ProgressHook, SilentProgress
 from curator.quarantine import quarantine
-from curator.store.models import Label, LabelEvent, LabelStatus, Match, MatchStatus, utcnow
-from curator.workspace import Workspace
-from curator.access import Actor, require
 from curator.schemas.registry import schema_version
 from curator.sensitive import audit_value
+from curator.store.models import (
+    Label,
+    LabelEvent,
+    LabelStatus,
+    Match,
+    MatchStatus,
+    utcnow,
+)
+from curator.store.reads import document_lines, document_texts, load_joins, load_records
+from curator.workspace import Workspace
 
 STAGE = "map"
 SUSPECT_BELOW = 0.9  # support below this means the document does not clearly show the value
@@ -88,6 +96,7 @@ def map_documents(workspace: Workspace, mapping: Mapping, *, actor: Actor | str,
                 quarantine(session, stage=STAGE, source_uri=f"record:{mapping.record_source}/{record_key}",
                            file_name=name, reason="mapping_error", detail="; ".join(mapped.errors))
             evidence = document_evidence(text, name)
+            where = PageLines(document_lines(workspace, link.document_sha256))
             now = utcnow().isoformat()
             fields: dict[str, dict[str, Any]] = {}
             for path, value in mapped.values.items():
@@ -98,6 +107,11 @@ def map_documents(workspace: Workspace, mapping: Mapping, *, actor: Actor | str,
                 if value is not None and kind != "boolean" and support(value, kind, evidence) < SUSPECT_BELOW:
                     entry["suspect"] = True
                     entry["confidence"] = SUSPECT_CONFIDENCE
+                    place = where.nearest(value) if where else None  # where to look, at least
+                else:
+                    place = where.locate(value, kind) if where else None
+                if place:
+                    entry["evidence"] = place
                 fields[path] = entry
             session.commit()
             _store(workspace, link.document_sha256, mapping, fields, record_key, report, validator)
@@ -141,7 +155,7 @@ def _store(workspace: Workspace, document: str, mapping: Mapping, fields: dict[s
             if old and old.get("source") in PROTECTED_SOURCES:
                 continue  # a person's or the teacher's value is never overwritten by a re-map
             if old and old.get("value") == entry["value"] and old.get("suspect") == entry.get("suspect") \
-                    and state_of(old) == entry["state"]:
+                    and state_of(old) == entry["state"] and old.get("evidence") == entry.get("evidence"):
                 continue
             current[path] = entry
             events.append(LabelEvent(label_id=label.id, field=path,

@@ -61,6 +61,7 @@ class FieldView:
     candidates: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     state: str = UNKNOWN  # value, absent (decided: not on the document) or unknown (nobody looked yet)
+    evidence: dict[str, Any] | None = None  # where the page shows it: {page, bbox[, nearest]}
 
 
 @dataclass
@@ -164,7 +165,8 @@ def open_label(workspace: Workspace, actor: Actor, label_id: int, *, claim_lease
             types=_node_types(node), enum=node.get("enum"), fmt=node.get("format"),
             conflict=bool(entry.get("conflict")), suspect=bool(entry.get("suspect")),
             candidates=[dict(c, value=shown(actor, path, c.get("value"), schema)) for c in entry.get("candidates", [])],
-            error=errors.get(path) if state_of(entry) != UNKNOWN else None, state=state_of(entry)))
+            error=errors.get(path) if state_of(entry) != UNKNOWN else None, state=state_of(entry),
+            evidence=entry.get("evidence")))
     lease = holder(workspace, label_id)
     # The page image prints what the fields mask: a viewer gets no image of a page that holds
     # a sensitive field (until the evidence boxes let those areas be blacked out).

@@ -60,6 +60,8 @@ class Page(SQLModel, table=True):
     text: str = Field(default="", sa_column=Column(Text, nullable=False))
     # Text read by OCR for image-only pages (None until OCR has run on the page).
     ocr_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The page's lines with their boxes (gzipped JSON in the blob store; None until read).
+    words_blob: str | None = Field(default=None, max_length=256)
 
 
 class SourceOutcome:

@@ -31,8 +31,18 @@ def document_texts(workspace: Workspace, document_class: str | None) -> dict[str
         if document_class:
             page_query = page_query.join(Document).where(Document.document_class == document_class)
         for sha, text, ocr in session.exec(page_query):
-            texts[sha].append(text if text.strip() else (ocr or ""))
+            # OCR of a text page covers its image regions (a pasted letterhead): both count.
+            texts[sha].append(f"{text}\n{ocr}" if text.strip() and ocr else text if text.strip() else (ocr or ""))
     return {sha: (name, "\n".join(texts.get(sha, []))) for sha, name in names.items()}
+
+
+def document_lines(workspace: Workspace, sha256: str) -> list[list[Any]]:
+    """The stored lines (text + box) of each page of a document; an empty list for a page not read yet."""
+    from curator.ingest.words import load_lines
+
+    with workspace.session() as session:
+        keys = session.exec(select(Page.words_blob).where(Page.document_sha256 == sha256).order_by(Page.index)).all()
+    return [load_lines(workspace.blobs.get(key))[1] if key else [] for key in keys]
 
 
 def load_records(workspace: Workspace, source: str) -> dict[int, tuple[str, dict[str, Any]]]:
