@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 from curator.normalize import identifier_key, money_key, parse_date, text_key
 
 PRINTED_DIFFERENTLY = 0.75
+GLUED = 0.92  # the words are all there, in order, without the spaces OCR dropped
 
 # A currency code glued to the amount ("3.984,60PLN", as OCR reads a tight "3.984,60 PLN") ends it too.
 _NUMBER = re.compile(r"(?<![\w])[-(]?\d[\d.,']*\d\)?-?(?=[A-Z]{3}\b|(?![\w]))|(?<![\w.,])\d(?![\w.,])")
@@ -48,6 +49,14 @@ class DocumentEvidence:
     printed: set[str] = field(default_factory=set)  # tokens as printed (upper case), for exact formats
     checked_ids: set[str] = field(default_factory=set)  # VAT ids and IBANs with a valid checksum, compact
     text_cased: str = ""  # like ``text`` but keeping letter case
+    glued: str = ""  # the raw text upper case without white space: what OCR glues ("VATIDPL658157897")
+    _glued_key: str | None = field(default=None, repr=False, compare=False)
+
+    def glued_key(self) -> str:
+        """``text`` without spaces, for values OCR read without the spaces between words."""
+        if self._glued_key is None:
+            self._glued_key = self.text.replace(" ", "")
+        return self._glued_key
     _identifier_list: list[str] | None = field(default=None, repr=False, compare=False)
     _identifier_text: str | None = field(default=None, repr=False, compare=False)
 
@@ -72,7 +81,7 @@ class DocumentEvidence:
 
 def document_evidence(text: str, file_name: str = "") -> DocumentEvidence:
     evidence = DocumentEvidence(text=text_key(text), file_name=identifier_key(file_name.rsplit(".", 1)[0]),
-                                text_cased=text_key(text, keep_case=True))
+                                text_cased=text_key(text, keep_case=True), glued="".join(text.upper().split()))
     words = text.split()
     evidence.printed = {word.strip(".,;:()[]").upper() for word in words}
     for position, word in enumerate(words):
@@ -139,11 +148,14 @@ def checked_identifiers(words: list[str], longest: int = 7) -> set[str]:
     for start, key in enumerate(keys):
         if not _ID_START.match(key) or key[:2] not in _COUNTRIES:
             continue
-        joined = ""
-        for end in range(start, min(len(keys), start + longest)):
+        joined = key
+        # Only groups of digits continue an id printed in groups ("FR 604 219 388 61"); a word
+        # on its own is already among the identifiers.
+        for end in range(start + 1, min(len(keys), start + longest)):
+            if not keys[end] or not keys[end][0].isdigit():
+                break
             joined += keys[end]
-            if 8 <= len(joined) <= 34 and any(ch.isdigit() for ch in joined) and \
-                    (vat.is_valid(joined) or iban.is_valid(joined)):
+            if 8 <= len(joined) <= 34 and (vat.is_valid(joined) or iban.is_valid(joined)):
                 found.add(joined)
     return found
 
@@ -222,7 +234,8 @@ def support(value: Any, kind: str, evidence: DocumentEvidence, *, identifier: bo
             return 1.0
         fuzzy = _fuzzy_identifier(key, evidence) if len(key) >= 5 else 0.0
         if len(key) >= 8 and evidence.inside_identifier(key):
-            return max(fuzzy, PRINTED_DIFFERENTLY)  # there, glued to its neighbours: the right document
+            # Glued to its neighbours by OCR: as printed when the ERP's own spelling is there.
+            return 1.0 if text_value.upper() in evidence.glued else max(fuzzy, PRINTED_DIFFERENTLY)
         return fuzzy
     wanted = text_key(value)
     if not wanted:
@@ -231,12 +244,16 @@ def support(value: Any, kind: str, evidence: DocumentEvidence, *, identifier: bo
         # "Dmitri TAYLOR" for a printed "Dmitri Taylor" names the right person but is not
         # what the document says; a label must say what the document says.
         score = 1.0 if text_key(value, keep_case=True) in evidence.text_cased else PRINTED_DIFFERENTLY
+    elif len(wanted) >= 8 and wanted.replace(" ", "") in evidence.glued_key():
+        score = GLUED  # OCR read the words without the spaces between them ("CuratorDemoManufacturingGmbH")
     else:
         score = fuzz.partial_ratio(wanted, evidence.text) / 100
         score = round(score, 3) if score >= 0.8 else 0.0
     # Numbers inside text (house numbers, ZIP codes) must be there exactly: "Madison, WI 53793"
     # reads 94% like "Madison, WI 53792" but names another place.
     for number in {identifier_key(part) for part in text_value.split() if any(ch.isdigit() for ch in part)}:
+        if score == GLUED:
+            break  # the whole value, numbers and all, stands in the text as it is: nothing to check apart
         if number and number not in evidence.identifiers and number not in evidence.amounts_digits():
             score = min(score, _fuzzy_identifier(number, evidence) * 0.9 if len(number) >= 5 else 0.0)
     return score

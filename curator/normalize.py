@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 
@@ -125,10 +126,30 @@ def parse_date(value: object, fmt: str | None = None) -> date | None:
         return datetime.fromisoformat(text).date()
     except ValueError:
         pass
-    if re.search(r"[^\W\d_]{3}", text):  # a month name in another language: "7. Mai 2014", "29 maart 2014"
-        found = _date_parser().get_date_data(text)
-        return found.date_obj.date() if found and found.date_obj else None
+    if any(word.casefold().rstrip(".") in month_words() for word in re.findall(r"[^\W\d_]{3,}\.?", text)):
+        return _parse_month_name_date(text)  # a month name in another language: "7. Mai 2014", "29 maart 2014"
     return None
+
+
+@lru_cache(maxsize=4096)
+def _parse_month_name_date(text: str) -> date | None:
+    found = _date_parser().get_date_data(text)
+    return found.date_obj.date() if found and found.date_obj else None
+
+
+@lru_cache(maxsize=1)
+def month_words() -> frozenset[str]:
+    """Month names and abbreviations in the ERP languages, from the CLDR data babel ships:
+    only text that names a month is handed to dateparser (which tries every language it is
+    given, and is slow on text that is no date at all)."""
+    from babel.dates import get_month_names
+
+    out = set()
+    for language in DATE_LANGUAGES:
+        for width in ("wide", "abbreviated"):
+            for context in ("format", "stand-alone"):
+                out |= {name.casefold().rstrip(".") for name in get_month_names(width, context, language).values()}
+    return frozenset(out)
 
 
 DATE_LANGUAGES = ("en", "de", "fr", "nl", "es", "it", "pt", "pl", "sv", "da")
@@ -162,6 +183,7 @@ def strip_accents(text: str) -> str:
 
 def text_key(value: object, keep_case: bool = False) -> str:
     """Case-, accent- and white-space-insensitive text for fuzzy comparison."""
-    text = strip_accents(str(value)).replace("ß", "ss")
+    # OCR reads a German sharp s as a Greek beta often enough to matter ("Werkstraβe").
+    text = strip_accents(str(value)).replace("ß", "ss").replace("β", "ss")
     text = text if keep_case else text.casefold()
     return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", text)).strip()

@@ -45,3 +45,13 @@ def test_either_way_dates_follow_the_document_or_keep_both():
     assert [d.isoformat() for d in either_way_dates("01/02/2019 and 10/20/2019")] == ["2019-01-02", "2019-10-20"]
     assert [d.isoformat() for d in either_way_dates("01/02/2019 and 20/10/2019")] == ["2019-02-01", "2019-10-20"]
     assert sorted(d.isoformat() for d in either_way_dates("01/02/2019")) == ["2019-01-02", "2019-02-01"]
+
+
+def test_words_ocr_glued_together_are_still_found_but_a_wrong_number_is_not():
+    page = document_evidence("CuratorDemo.ManufacturingGmbH\nWerkstraβe12,70173Stuttgart\n"
+                             "Sp:z0.o.-RuedelaPaix123,30-001Krakow.VATIDPL658157897\nTotal 3.984,60PLN")
+    assert support("Curator Demo Manufacturing GmbH", "text", page) >= 0.9
+    assert support("Werkstraße 12, 70173 Stuttgart", "text", page) >= 0.9  # ß read as a Greek beta
+    assert support("Werkstraße 12, 70174 Stuttgart", "text", page) < 0.9  # another post code
+    assert support("PL658157897", "text", page) == 1.0  # the VAT id inside "VATIDPL658157897"
+    assert support(3984.60, "amount", page) == 1.0  # the currency code glued to the amount

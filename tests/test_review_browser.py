@@ -345,3 +345,35 @@ def test_focusing_a_field_outlines_its_value_on_the_page_beside_the_form(served,
         page.mouse.wheel(0, -200)
         page.wait_for_timeout(300)
         assert page.locator("img.curator-page").first.bounding_box()["width"] > before
+
+
+def test_a_stale_take_button_clicked_during_approve_and_next_never_writes_into_the_next_document(served):
+    """The previous document's "Take ERP" stays on screen while "Approve & next" runs: clicked
+    in that moment it must change nothing on the document that opens next."""
+    from playwright.sync_api import Error, expect
+
+    url, root = served
+    before = {label.id: label for label in _labels(root, "needs_review")}
+    with _chromium(1500, 1100) as page:
+        log_in(page, url, "rita", PASSWORD)
+        expect(page.get_by_role("button", name="Approve & next")).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(800)
+        first = page.get_by_role("heading", level=2).first.inner_text()
+        stale = page.get_by_role("button", name=re.compile(r"^Take teacher")).first.element_handle()
+        page.get_by_role("button", name="Approve & next").click()
+        for _ in range(5):  # click the old button while the next document is being drawn
+            try:
+                stale.click(timeout=200, force=True, no_wait_after=True)
+            except Error:
+                break  # gone from the page: nothing left to click
+        expect(page.get_by_role("heading", level=2).first).not_to_have_text(first, timeout=30_000)
+        page.wait_for_timeout(500)
+        page.keyboard.press("Alt+S")  # save the next document as it is on screen
+        expect(page.get_by_text(re.compile("Draft saved|Not saved|belonged to the document"))).to_be_visible(
+            timeout=30_000)
+    approved = _labels(root, "approved")
+    assert len(approved) == 1 and json.loads(approved[0].fields)["total"]["source"] != "teacher"
+    for label in _labels(root, "needs_review"):
+        if label.version > before[label.id].version:  # the next document: saved, but nothing taken into it
+            fields, old = json.loads(label.fields), json.loads(before[label.id].fields)
+            assert fields["total"]["value"] == old["total"]["value"], (fields["total"], old["total"])

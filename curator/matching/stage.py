@@ -3,7 +3,9 @@
 1. *Blocking*: an inverted index from each document's identifiers, amounts and dates (text
    layer or OCR, plus the file name) gives every record a short candidate list; no
    record-document pair outside it is ever scored, so the work grows with the data, not
-   with its square.
+   with its square. The index, the records and their candidates live in a scratch file on
+   disk (``matching/index.py``), and scoring walks the documents in batches, so memory stays
+   flat as the archive grows.
 2. *Scoring*: each mapped field the record has is looked for in the candidate document
    (exactly after normalisation, fuzzily where OCR is noisy); the score is the weighted
    share of the evidence found, and the evidence is stored with the match.
@@ -19,19 +21,21 @@ import gc
 import json
 import time
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from sqlalchemy import func, insert
 from sqlmodel import col, delete, select
 
+from curator.access import Actor, require
 from curator.evidence import DocumentEvidence, document_evidence, support, words
 from curator.mapping.rules import Mapping, mapped_record
-from curator.store.reads import document_texts, load_joins, load_records
+from curator.matching.index import CandidateIndex
 from curator.normalize import identifier_key, money_key, parse_date
 from curator.progress import ProgressHook, SilentProgress
-from curator.store.models import Match, MatchStatus, utcnow
+from curator.store.models import Document, ErpRecord, Match, MatchStatus, utcnow
+from curator.store.reads import iter_document_texts, iter_records, load_joins, texts_of
 from curator.workspace import Workspace
-from curator.access import Actor, require
 
 AUTO_THRESHOLD = 0.65
 AMBIGUOUS_THRESHOLD = 0.4
@@ -64,7 +68,7 @@ class _Candidate:
     record_id: int
     document: str
     score: float
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: str = "{}"  # JSON
 
 
 def match_records(workspace: Workspace, mapping: Mapping, *, actor: Actor | str,
@@ -86,74 +90,105 @@ def match_records(workspace: Workspace, mapping: Mapping, *, actor: Actor | str,
             gc.enable()
 
 
+DOCUMENT_BATCH = 2000  # documents whose evidence is in memory at once
+RECORD_BATCH = 5000
+
+
 def _match_records(workspace: Workspace, mapping: Mapping, progress: ProgressHook | None) -> MatchReport:
     started = time.perf_counter()
     progress = progress or SilentProgress()
     report = MatchReport(mapping=mapping.name)
-    documents = document_texts(workspace, mapping.document_class)
-    records = load_records(workspace, mapping.record_source)
     joins = load_joins(workspace, mapping)
-    report.records, report.documents = len(records), len(documents)
-    progress.start(len(documents) + len(records), f"match {mapping.name}")
-
-    evidence: dict[str, DocumentEvidence] = {}
-    index: dict[str, list[str]] = defaultdict(list)
-    for sha, (name, text) in documents.items():
-        evidence[sha] = document_evidence(text, name)
-        for token in evidence[sha].tokens() | _file_name_tokens(name):
-            index[token].append(sha)
-        progress.advance()
-    # Tokens shared by many documents (a tax rate, a year) cannot tell documents apart.
-    max_df = max(5, len(documents) // 50)
-
     with workspace.session() as session:
-        decided = list(session.exec(select(Match).where(
-            col(Match.record_id).in_(list(records)) if records else False,
-            col(Match.status).in_(MatchStatus.DECIDED))))
+        documents_query = select(func.count()).select_from(Document)
+        if mapping.document_class:
+            documents_query = documents_query.where(Document.document_class == mapping.document_class)
+        report.documents = session.exec(documents_query).one()
+        report.records = session.exec(select(func.count()).select_from(ErpRecord)
+                                      .where(ErpRecord.source == mapping.record_source)).one()
+        decided = list(session.exec(select(Match).join(ErpRecord, ErpRecord.id == Match.record_id).where(
+            ErpRecord.source == mapping.record_source, col(Match.status).in_(MatchStatus.DECIDED))))
     confirmed_records = {m.record_id for m in decided if m.status == MatchStatus.CONFIRMED}
     confirmed_documents = {m.document_sha256 for m in decided if m.status == MatchStatus.CONFIRMED}
     rejected = {(m.record_id, m.document_sha256) for m in decided if m.status == MatchStatus.REJECTED}
+    progress.start(2 * report.documents + report.records, f"match {mapping.name}")
 
     candidates: list[_Candidate] = []
-    for record_id, (_, row) in records.items():
-        progress.advance()
-        if record_id in confirmed_records:
-            continue
-        mapped = mapped_record(mapping, row, joins)
-        blocking = Counter()
-        for token in _record_tokens(mapping, row, mapped.values):
-            postings = index.get(token, ())
-            if len(postings) <= max_df:
-                for sha in postings:
-                    blocking[sha] += 1
-        for sha, _ in blocking.most_common(CANDIDATES_PER_RECORD):
-            if sha in confirmed_documents or (record_id, sha) in rejected:
-                continue
-            score, detail = score_pair(mapping, row, mapped.values, evidence[sha])
-            report.pairs_scored += 1
-            candidates.append(_Candidate(record_id, sha, score, detail))
+    with CandidateIndex() as index:
+        # 1. Every document's blocking keys, into the on-disk index.
+        numbers: dict[str, int] = {}
+        for batch in iter_document_texts(workspace, mapping.document_class, DOCUMENT_BATCH):
+            for sha, name, text in batch:
+                numbers[sha] = len(numbers) + 1
+                index.add_document(numbers[sha], sha, document_evidence(text, name).tokens() | _file_name_tokens(name))
+            progress.advance(len(batch))
+        common = index.finish_documents(max_df=max(5, report.documents // 50))
+        shas = {number: sha for sha, number in numbers.items()}
+        # 2. Each record's short candidate list, from a batch of records' tokens at a time.
+        for batch in iter_records(workspace, mapping.record_source, RECORD_BATCH):
+            wanted = []
+            for record_id, _, row in batch:
+                if record_id in confirmed_records:
+                    continue
+                mapped = mapped_record(mapping, row, joins).values
+                wanted.append((record_id, row, mapped, _record_tokens(mapping, row, mapped) - common))
+            postings = index.postings(set().union(*(tokens for *_, tokens in wanted)) if wanted else set())
+            for record_id, row, mapped, tokens in wanted:
+                blocking = Counter()
+                for token in tokens:
+                    for number in postings.get(token, ()):
+                        blocking[number] += 1
+                chosen = [number for number, _ in blocking.most_common(CANDIDATES_PER_RECORD)
+                          if shas[number] not in confirmed_documents and (record_id, shas[number]) not in rejected]
+                index.add_record(record_id, row, mapped, chosen)
+            progress.advance(len(batch))
+        del numbers
+        index.finish_candidates()
+        # 3. Scoring, a batch of documents at a time: each document's evidence is built once.
+        for batch in index.document_batches(DOCUMENT_BATCH):
+            texts = texts_of(workspace, [sha for _, sha in batch])
+            names = _file_names(workspace, [sha for _, sha in batch])
+            evidence = {number: document_evidence(texts.get(sha, ""), names.get(sha, "")) for number, sha in batch}
+            pairs = index.candidates_of(batch[0][0], batch[-1][0])
+            records = index.records(record for _, record in pairs)
+            for number, record_id in pairs:
+                row, mapped = records[record_id]
+                score, detail = score_pair(mapping, row, mapped, evidence[number])
+                report.pairs_scored += 1
+                # A pair below the ambiguous threshold can neither be linked nor stop a link
+                # (a runner-up matters only within MARGIN of a score of AUTO_THRESHOLD or more).
+                if score >= AMBIGUOUS_THRESHOLD:  # the evidence kept as its JSON text: a fraction of the dict's memory
+                    candidates.append(_Candidate(record_id, shas[number], score, json.dumps(detail, sort_keys=True)))
+            progress.advance(len(batch))
 
     links, ambiguous = assign(candidates)
     with workspace.session() as session:
-        session.exec(delete(Match).where(col(Match.record_id).in_(list(records)) if records else False,
-                                         col(Match.status).in_((MatchStatus.AUTO, MatchStatus.AMBIGUOUS))))
+        session.exec(delete(Match).where(
+            col(Match.record_id).in_(select(ErpRecord.id).where(ErpRecord.source == mapping.record_source)),
+            col(Match.status).in_((MatchStatus.AUTO, MatchStatus.AMBIGUOUS))))
         now = utcnow()
-        for candidate, status in [(c, MatchStatus.AUTO) for c in links] + [(c, MatchStatus.AMBIGUOUS) for c in ambiguous]:
-            session.add(Match(record_id=candidate.record_id, document_sha256=candidate.document,
-                              score=round(candidate.score, 4), method="evidence",
-                              evidence=json.dumps(candidate.evidence, sort_keys=True), status=status,
-                              created_at=now, updated_at=now))
+        rows = [{"record_id": c.record_id, "document_sha256": c.document, "score": round(c.score, 4),
+                 "method": "evidence", "evidence": c.evidence, "status": status, "created_at": now, "updated_at": now}
+                for c, status in [(c, MatchStatus.AUTO) for c in links] + [(c, MatchStatus.AMBIGUOUS) for c in ambiguous]]
+        for start in range(0, len(rows), 5000):  # plain inserts in chunks: no ORM object per match in memory
+            session.execute(insert(Match), rows[start:start + 5000])
         session.commit()
     report.auto = len(links)
     report.confirmed_kept = len(confirmed_records)
     report.ambiguous_records = len({c.record_id for c in ambiguous})
     linked_records = {c.record_id for c in links} | confirmed_records
     linked_documents = {c.document for c in links} | confirmed_documents
-    report.unmatched_records = len(records) - len(linked_records) - report.ambiguous_records
-    report.unmatched_documents = len(documents) - len(linked_documents) - len(
+    report.unmatched_records = report.records - len(linked_records) - report.ambiguous_records
+    report.unmatched_documents = report.documents - len(linked_documents) - len(
         {c.document for c in ambiguous} - linked_documents)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _file_names(workspace: Workspace, shas: list[str]) -> dict[str, str]:
+    with workspace.session() as session:
+        return dict(session.exec(select(Document.sha256, Document.file_name)
+                                 .where(col(Document.sha256).in_(shas))).all())
 
 
 def _file_name_tokens(name: str) -> set[str]:

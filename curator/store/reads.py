@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from curator.store.models import Document, ErpRecord, Page
 from curator.workspace import Workspace
@@ -31,9 +32,57 @@ def document_texts(workspace: Workspace, document_class: str | None) -> dict[str
         if document_class:
             page_query = page_query.join(Document).where(Document.document_class == document_class)
         for sha, text, ocr in session.exec(page_query):
-            # OCR of a text page covers its image regions (a pasted letterhead): both count.
-            texts[sha].append(f"{text}\n{ocr}" if text.strip() and ocr else text if text.strip() else (ocr or ""))
+            texts[sha].append(_page_text(text, ocr))
     return {sha: (name, "\n".join(texts.get(sha, []))) for sha, name in names.items()}
+
+
+def _page_text(text: str, ocr: str | None) -> str:
+    # OCR of a text page covers its image regions (a pasted letterhead): both count.
+    return f"{text}\n{ocr}" if text.strip() and ocr else text if text.strip() else (ocr or "")
+
+
+def iter_document_texts(workspace: Workspace, document_class: str | None,
+                        batch: int = 2000) -> Iterator[list[tuple[str, str, str]]]:
+    """Batches of (sha256, file name, text) in sha256 order: the archive a page at a time."""
+    last = ""
+    while True:
+        query = select(Document.sha256, Document.file_name).where(Document.sha256 > last)
+        if document_class:
+            query = query.where(Document.document_class == document_class)
+        with workspace.session() as session:
+            names = session.exec(query.order_by(Document.sha256).limit(batch)).all()
+        if not names:
+            return
+        texts = texts_of(workspace, [sha for sha, _ in names])
+        yield [(sha, name, texts.get(sha, "")) for sha, name in names]
+        last = names[-1][0]
+
+
+def texts_of(workspace: Workspace, shas: list[str]) -> dict[str, str]:
+    """sha256 -> the document's text (text layer, or OCR where there is none), for some documents."""
+    parts: dict[str, list[str]] = defaultdict(list)
+    with workspace.session() as session:
+        for start in range(0, len(shas), 900):
+            rows = session.exec(select(Page.document_sha256, Page.text, Page.ocr_text)
+                                .where(col(Page.document_sha256).in_(shas[start:start + 900]))
+                                .order_by(Page.document_sha256, Page.index))
+            for sha, text, ocr in rows:
+                parts[sha].append(_page_text(text, ocr))
+    return {sha: "\n".join(pages) for sha, pages in parts.items()}
+
+
+def iter_records(workspace: Workspace, source: str, batch: int = 5000) -> Iterator[list[tuple[int, str, dict[str, Any]]]]:
+    """Batches of (id, natural key, row) of a record source, in id order."""
+    last = 0
+    while True:
+        with workspace.session() as session:
+            rows = session.exec(select(ErpRecord.id, ErpRecord.record_key, ErpRecord.raw)
+                                .where(ErpRecord.source == source, ErpRecord.id > last)
+                                .order_by(ErpRecord.id).limit(batch)).all()
+        if not rows:
+            return
+        yield [(record_id, key, json.loads(raw)) for record_id, key, raw in rows]
+        last = rows[-1][0]
 
 
 def document_lines(workspace: Workspace, sha256: str) -> list[list[Any]]:
