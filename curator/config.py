@@ -92,6 +92,9 @@ class TeacherConfig(_Section):
     batch_role_arn: str | None = None
     # Bedrock refuses batch jobs below its minimum record count (100 for most models).
     batch_min_records: int = Field(100, ge=1)
+    # From this many documents to ask on demand, annotate proposes Bedrock batch inference (half
+    # the price) instead of sending; --delivery auto picks it, --delivery on-demand insists.
+    batch_above: int = Field(1000, ge=1)
     # Stop a run after this many documents in a row whose teacher could not be reached at all.
     breaker_failures: int = Field(3, ge=1)
     # The confidence of a value from a teacher that reports none (triage's min_confidence decides

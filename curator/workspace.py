@@ -17,8 +17,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from curator.blobs import LocalBlobStore, open_blob_store
-from curator.config import CONFIG_FILE, ConfigError, WorkspaceConfig, load_config, save_config
+from curator.blobs import BlobStore, open_blob_store
+from curator.config import (
+    CONFIG_FILE,
+    ConfigError,
+    WorkspaceConfig,
+    load_config,
+    save_config,
+)
 from curator.store.database import StoreError, make_engine, resolve_url, upgrade
 
 WORKSPACE_ENV = "CURATOR_WORKSPACE"
@@ -33,7 +39,7 @@ class Workspace:
     root: Path
     config: WorkspaceConfig
     engine: Engine
-    blobs: LocalBlobStore
+    blobs: BlobStore
 
     @property
     def store_url(self) -> str:
@@ -63,8 +69,10 @@ def _connect(config: WorkspaceConfig, root: Path) -> Engine:
     return engine
 
 
-def init_workspace(directory: Path, *, db_url: str | None = None, name: str | None = None) -> Workspace:
-    """Create (or re-open) a workspace. Safe to run twice: an existing config is kept."""
+def init_workspace(directory: Path, *, db_url: str | None = None, name: str | None = None,
+                   blobs_url: str | None = None) -> Workspace:
+    """Create (or re-open) a workspace. Safe to run twice: an existing config is kept.
+    ``blobs_url``: ``s3://bucket/prefix`` for a blob store in S3 (default: a ``blobs`` folder)."""
     root = Path(directory).resolve()
     root.mkdir(parents=True, exist_ok=True)
     if (root / CONFIG_FILE).exists():
@@ -74,15 +82,32 @@ def init_workspace(directory: Path, *, db_url: str | None = None, name: str | No
                 f"{root} is already a workspace with store {config.store.url!r}; "
                 "edit curator.toml to move it"
             )
+        if blobs_url and blobs_url != config.blobs.url:
+            raise WorkspaceError(f"{root} is already a workspace with blobs at {config.blobs.url!r}")
     else:
         config = WorkspaceConfig(name=name or root.name)
         if db_url:
             config.store.url = db_url
+        if blobs_url:
+            config.blobs.url = blobs_url
     engine = _connect(config, root)
     save_config(root, config)
     blobs = open_blob_store(config.blobs.url, root)
-    blobs.root.mkdir(parents=True, exist_ok=True)
+    if blobs.root is not None:
+        blobs.root.mkdir(parents=True, exist_ok=True)
+    else:
+        _check_bucket(blobs)
     return Workspace(root=root, config=config, engine=engine, blobs=blobs)
+
+
+def _check_bucket(blobs) -> None:
+    """An S3 blob store must be reachable now, not at the first page of the first ingest."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        blobs.client.head_bucket(Bucket=blobs.bucket)
+    except (ClientError, BotoCoreError) as exc:
+        raise WorkspaceError(f"cannot use the blob store {blobs.url}: {exc}") from None
 
 
 def find_workspace_root(explicit: Path | None = None) -> Path:

@@ -20,7 +20,7 @@ class Sample:
 
     document: str
     split: str
-    pages: tuple[Path, ...]  # rendered page PNGs, in order
+    pages: tuple[Any, ...]  # rendered page PNGs, in order: Paths, or pages in a blob store (read_bytes)
     answer: str  # the target: normalised JSON text, or the class name for classification
     document_class: str | None = None
     text: str = ""  # the document's text layer, for prompts that include it

@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import io
 from pathlib import Path
+from typing import Protocol
 
 from PIL import Image
 
 from curator.imaging import fit_to_pixels
-
 
 fit = fit_to_pixels
 
@@ -50,29 +50,51 @@ def _place(data: bytes, folder: Path) -> str:
     return relative
 
 
-def export_page(source: Path, folder: Path, max_pixels: int, cache: Path | None = None) -> str:
-    """A rendered page as a dataset image; returns its path relative to ``folder``.
+class ImageCache(Protocol):
+    """Where downscaled pages are kept between exports: a folder, or the workspace's blob store."""
+
+    def read(self, name: str) -> bytes | None: ...
+    def write(self, name: str, data: bytes) -> None: ...
+
+
+class FolderCache:
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def read(self, name: str) -> bytes | None:
+        path = self.folder / name
+        return path.read_bytes() if path.exists() else None
+
+    def write(self, name: str, data: bytes) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = (self.folder / name).with_suffix(".partial")
+        partial.write_bytes(data)
+        partial.replace(self.folder / name)
+
+
+def export_page(source, folder: Path, max_pixels: int, cache: ImageCache | Path | None = None) -> str:
+    """A rendered page (a ``Path`` or a page in a blob store) as a dataset image; returns its
+    path relative to ``folder``.
 
     The result only depends on the page's bytes and the pixel budget, so it is cached
-    beside the page (``cache``): re-exports after a review round copy bytes instead of
-    re-encoding every image. A page already within budget is used as it is.
+    (``cache``): re-exports after a review round copy bytes instead of re-encoding every image.
+    A page already within budget is used as it is.
     """
-    cached = cache / f"{source.stem}-{max_pixels}.png" if cache else None
-    if cached is not None and cached.exists():
-        data = cached.read_bytes()
-    else:
+    if isinstance(cache, Path):
+        cache = FolderCache(cache)
+    name = f"{source.stem}-{max_pixels}.png"
+    data = cache.read(name) if cache is not None else None
+    if data is None:
         image = load(source)
         fitted = fit(image, max_pixels)
         data = source.read_bytes() if fitted is image and source.suffix == ".png" else encode(fitted)
-        if cached is not None:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            partial = cached.with_suffix(".partial")
-            partial.write_bytes(data)
-            partial.replace(cached)
+        if cache is not None:
+            cache.write(name, data)
     return _place(data, folder)
 
 
-def load(path: Path) -> Image.Image:
-    with Image.open(path) as image:
+def load(path) -> Image.Image:
+    """A page image from a ``Path`` or anything with ``read_bytes`` (a page in a blob store)."""
+    with Image.open(io.BytesIO(path.read_bytes())) as image:
         image.load()
         return image.copy()

@@ -475,3 +475,22 @@ def test_bedrock_retries_in_botocores_adaptive_mode_against_an_endpoint(ws, monk
     assert all(path.endswith("/converse") for path in seen)
     with ws.session() as session:
         assert sorted(c.attempts for c in session.exec(select(TeacherCall)))[-1] == 3
+
+
+def test_above_the_volume_threshold_annotate_proposes_batch_inference_and_sends_nothing(ws):
+    from curator.teach.volume import choose_delivery
+    from curator.config import save_config
+    ws.config.teacher.batch_above = 3
+    save_config(ws.root, ws.config)
+    result = CliRunner().invoke(app, ["-w", str(ws.root), "annotate", "--teacher", f"bedrock:{MODEL}",
+                                      "--schema", "invoice"])
+    assert result.exit_code == 0, result.output
+    assert "Bedrock batch inference" in result.output and "Nothing was sent" in result.output
+    with ws.session() as session:
+        assert not session.exec(select(TeacherCall)).all()
+    choice = choose_delivery(ws, MODEL, schema_name="invoice", mode="gaps", price=Price(0.0025, 0.0125), above=3,
+                             actor="admin")
+    assert choice.batch_is_cheaper and choice.documents == len(_labels(ws))
+    assert choice.batch_usd == pytest.approx(choice.on_demand_usd / 2, rel=0.01)
+    small = choose_delivery(ws, MODEL, schema_name="invoice", mode="gaps", price=None, above=10_000, actor="admin")
+    assert not small.batch_is_cheaper and small.on_demand_usd is None

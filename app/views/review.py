@@ -10,7 +10,6 @@ import html
 
 import pandas as pd
 import streamlit as st
-from PIL import Image
 
 from app.state import actor, go, workspace
 from app.views.keys import commit_typing_before_shortcuts, open_at_top, shortcut_sheet
@@ -134,7 +133,7 @@ def page_viewer(view: LabelView, numbers: list[int], zoom: int) -> str:
     parts = [f'<div class="curator-viewer" style="overflow:auto;max-width:100%;max-height:85vh;cursor:grab">'
              f'<div class="curator-pages" style="width:{int(zoom)}%">']
     for number in numbers:
-        _, data = _inline_image(str(view.pages[number - 1]))
+        data = _inline_image(workspace().blobs.url, view.pages[number - 1].key)
         boxes = []
         for field in view.fields:
             evidence = field.evidence or {}
@@ -156,12 +155,10 @@ def page_viewer(view: LabelView, numbers: list[int], zoom: int) -> str:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _inline_image(path: str) -> tuple[int, str]:
-    """The page's width and its bytes as base64 (pages are stored as PNG)."""
-    with Image.open(path) as image:  # reads the header only
-        width = image.width
-    with open(path, "rb") as handle:
-        return width, base64.b64encode(handle.read()).decode("ascii")
+def _inline_image(store: str, key: str) -> str:
+    """A page's bytes as base64 (pages are stored as PNG), read through the blob store (a folder
+    or S3): cached by the store and the page's content-addressed key."""
+    return base64.b64encode(workspace().blobs.get(key)).decode("ascii")
 
 
 def _choices(field) -> list[str] | None:

@@ -59,7 +59,7 @@ def docs_show(
             labels = document_labels(workspace, acting_user(ctx), detail.document.sha256) if json_output else []
         except (NotFound, PermissionDenied) as exc:
             raise fail(str(exc)) from None
-        blob_root = workspace.blobs.root
+        blob_url = workspace.blobs.url
     data = detail.to_dict(with_text=text)
     if json_output:
         print_json({**data, "labels": labels})
@@ -72,7 +72,7 @@ def docs_show(
          for p in data["pages"]],
     )
     for page in data["pages"]:
-        console.print(f"page {page['index'] + 1} image: {blob_root / page['blob_key']}", highlight=False)
+        console.print(f"page {page['index'] + 1} image: {blob_url.rstrip('/')}/{page['blob_key']}", highlight=False)
     if text:
         for page in data["pages"]:
             read_by_ocr = not page["text"].strip() and page.get("ocr_text")

@@ -24,9 +24,13 @@ def ingest_docs(
     workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Worker processes (default from curator.toml).")] = None,
     renderer: Annotated[Optional[str], typer.Option("--renderer", help="pypdfium2 (default) or pdf2image.")] = None,
     dpi: Annotated[Optional[int], typer.Option("--dpi", min=36, max=600)] = None,
+    engine: Annotated[str, typer.Option("--engine", help="local (this machine's worker processes) or ray.")] = "local",
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="A Ray cluster (default $RAY_ADDRESS; "
+                                                       "none: a Ray runtime on this machine).")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Ingest documents: hash, check, render pages to PNG, extract the text layer.
+    """Ingest documents: hash, check, render pages to PNG, extract the text layer, read the
+    pages (OCR of scans and image regions).
 
     Re-running is cheap: unchanged files are skipped, known content is not rendered again.
     Bad files go to the quarantine (`curator docs quarantine`); the exit code is 1 when any did.
@@ -42,7 +46,7 @@ def ingest_docs(
             with rich_progress(not json_output) as progress:
                 report = ingest_documents(
                     workspace, document_source, actor=acting_user(ctx), document_class=document_class, workers=workers,
-                    renderer=renderer, dpi=dpi, progress=progress,
+                    renderer=renderer, dpi=dpi, progress=progress, engine=engine, ray_address=ray_address,
                 )
         except (FileNotFoundError, ValueError) as exc:
             raise fail(str(exc)) from None

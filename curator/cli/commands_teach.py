@@ -33,6 +33,9 @@ def annotate_command(
     role_arn: Annotated[Optional[str], typer.Option("--role-arn", help="bedrock-batch: the service role the job runs as (default: [teacher] batch_role_arn).")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="bedrock-batch: poll until every job is collected.")] = False,
     poll_seconds: Annotated[float, typer.Option("--poll-seconds")] = 60.0,
+    delivery: Annotated[str, typer.Option("--delivery", help="bedrock: above [teacher] batch_above documents, "
+                                          "'propose' (default) stops and shows both prices, 'auto' switches to batch "
+                                          "inference, 'on-demand' sends on demand anyway.")] = "propose",
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Fill the gaps (or verify every field) with a teacher model; paid answers are never asked twice.
@@ -57,7 +60,22 @@ def annotate_command(
         unit = Price(*map(float, price.split(","))) if price else PRICES.get(model_id)
     except (ValueError, TypeError) as exc:
         raise fail(str(exc)) from None
+    if delivery not in ("propose", "auto", "on-demand"):
+        raise fail("--delivery must be propose, auto or on-demand")
     with workspace_from(ctx) as workspace:
+        if kind == "bedrock" and not estimate and delivery != "on-demand":
+            from curator.teach.volume import choose_delivery
+            choice = choose_delivery(workspace, model_id, schema_name=schema, mode=mode, price=unit,
+                                     above=workspace.config.teacher.batch_above, actor=acting_user(ctx))
+            if choice.batch_is_cheaper:
+                if delivery == "propose":
+                    console.print(choice.message() + "\nNothing was sent. Run again with --delivery auto (batch "
+                                  "inference) or --delivery on-demand.", markup=False)
+                    if json_output:
+                        print_json({"proposal": choice.to_dict()})
+                    return
+                console.print(choice.message() + "\nUsing batch inference (--delivery auto).", markup=False)
+                model, batch_model = None, model_id
         try:
             with rich_progress(not json_output and not estimate) as progress:
                 if model is None and not estimate:

@@ -26,6 +26,8 @@ def register(app: typer.Typer) -> None:
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")],
     db: Annotated[Optional[str], typer.Option("--db", help="Store URL: sqlite:///file.db (default) or postgresql+psycopg://user@host/db")] = None,
+    blobs: Annotated[Optional[str], typer.Option("--blobs", help="Blob store: s3://bucket/prefix (a team's shared store; "
+                                                 "AWS_ENDPOINT_URL is honoured) or a folder (default: blobs).")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Create a workspace: curator.toml, the store (migrated to the current schema) and the blob store."""
@@ -33,10 +35,10 @@ def init(
     from curator.store.database import StoreError
     from curator.workspace import WorkspaceError, init_workspace
     try:
-        workspace = init_workspace(directory, db_url=db)
+        workspace = init_workspace(directory, db_url=db, blobs_url=blobs)
     except (WorkspaceError, StoreError, ConfigError) as exc:
         raise fail(str(exc)) from None
-    result = {"workspace": str(workspace.root), "store": workspace.store_url, "blobs": str(workspace.blobs.root)}
+    result = {"workspace": str(workspace.root), "store": workspace.store_url, "blobs": workspace.blobs.url}
     workspace.close()
     if json_output:
         print_json(result)

@@ -19,14 +19,23 @@ from sqlmodel import select
 
 from connectors.documents.s3 import parse_s3_uri
 from curator.access import Actor, require
-from curator.curate.destination import check_destination, discard_staging, new_staging, swap_in
-from curator.curate.samples import FieldReport, classification_samples, extraction_samples
+from curator.curate.destination import (
+    check_destination,
+    discard_staging,
+    new_staging,
+    swap_in,
+)
 from curator.curate.fieldsets import field_set_for
-from curator.labels.fieldset import check_fields, project_schema
+from curator.curate.samples import (
+    FieldReport,
+    classification_samples,
+    extraction_samples,
+)
 from curator.curate.upload import upload_folder
+from curator.curate.validate import ValidationReport, validate_export
+from curator.labels.fieldset import check_fields, project_schema
 from curator.names import slug
 from curator.progress import ProgressHook, SilentProgress
-from curator.curate.validate import ValidationReport, validate_export
 from curator.schemas.registry import schema_for
 from curator.store.models import Document, Export, Label
 from curator.workspace import Workspace
@@ -65,6 +74,27 @@ def labels_by_status(workspace: Workspace, schema_name: str) -> dict[str, int]:
 
 class ExportRefused(ValueError):
     """Nothing to write, or nowhere safe to write it: nothing was changed or recorded."""
+
+
+class _BlobCache:
+    """Downscaled pages kept in the blob store under ``derived/`` (an S3 store writes nothing locally)."""
+
+    def __init__(self, blobs) -> None:
+        self.blobs = blobs
+
+    def read(self, name: str) -> bytes | None:
+        key = f"derived/{name[:2]}/{name}"
+        return self.blobs.get(key) if self.blobs.exists(key) else None
+
+    def write(self, name: str, data: bytes) -> None:
+        self.blobs.put_named(f"derived/{name[:2]}/{name}", data)
+
+
+def derived_cache(workspace: Workspace):
+    """Where exports keep downscaled pages: beside the pages (``blobs/derived``) or in S3."""
+    if workspace.blobs.root is not None:
+        return workspace.blobs.root / "derived"
+    return _BlobCache(workspace.blobs)
 
 
 def export_dataset(
@@ -117,7 +147,7 @@ def export_dataset(
         report = FieldReport(field_set)
     options: dict[str, Any] = {"task": task, "schema": project_schema(schema, field_set) if schema else None,
                                "include_text": include_text,
-                               "image_cache": workspace.blobs.root / "derived",
+                               "image_cache": derived_cache(workspace),
                                "schema_name": schema_name if task == "extraction" else None}
     if task == "classification":
         with workspace.session() as session:

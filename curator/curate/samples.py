@@ -6,10 +6,10 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from pathlib import Path
 
 from sqlmodel import col, select
 
+from curator.blobs import BlobPage, BlobStore
 from curator.labels.fieldset import field_state, project_answer
 from curator.labels.paths import leaf_paths
 from curator.store.models import Document, Label, LabelStatus, Page, SplitAssignment
@@ -55,11 +55,11 @@ def normalised_answer(fields_json: str, schema: dict, field_set: list[str] | Non
     return None if answer is None else json.dumps(answer, sort_keys=True, ensure_ascii=False)
 
 
-def _pages(session, sha: str, blob_root: Path) -> tuple[tuple[Path, ...], str]:
+def _pages(session, sha: str, blobs: BlobStore) -> tuple[tuple[BlobPage, ...], str]:
     rows = session.exec(select(Page.blob_key, Page.text, Page.ocr_text).where(Page.document_sha256 == sha)
                         .order_by(Page.index)).all()
     text = "\n".join(t if t.strip() else (o or "") for _, t, o in rows)
-    return tuple(blob_root / key for key, _, _ in rows), text
+    return tuple(BlobPage(blobs, key) for key, _, _ in rows), text
 
 
 def extraction_samples(workspace: Workspace, schema_name: str, schema: dict, field_set: list[str] | None = None,
@@ -86,7 +86,7 @@ def extraction_samples(workspace: Workspace, schema_name: str, schema: dict, fie
                 continue
             if report is not None:
                 report.count(label_fields)
-            pages, text = _pages(session, sha, workspace.blobs.root)
+            pages, text = _pages(session, sha, workspace.blobs)
             yield Sample(document=sha, split=split, pages=pages,
                          answer=json.dumps(answer, sort_keys=True, ensure_ascii=False),
                          document_class=document_class, text=text, file_name=file_name)
@@ -96,11 +96,11 @@ def classification_samples(workspace: Workspace) -> Iterator[Sample]:
     """Every document with a class and a split, first page only: the document-type dataset."""
     query = (select(Document.sha256, Document.document_class, SplitAssignment.split)
              .join(SplitAssignment, SplitAssignment.document_sha256 == Document.sha256)
-             .where(Document.document_class != None)  # noqa: E711
+             .where(Document.document_class != None)
              .order_by(SplitAssignment.split, Document.sha256))
     with workspace.session() as session:
         for sha, document_class, split in _in_split_order(session, query):
-            pages, text = _pages(session, sha, workspace.blobs.root)
+            pages, text = _pages(session, sha, workspace.blobs)
             yield Sample(document=sha, split=split, pages=pages[:1], answer=document_class,
                          document_class=document_class, text=text)
 

@@ -16,7 +16,7 @@ import multiprocessing
 import shutil
 import tempfile
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from collections.abc import Callable
@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 
 from connectors.documents import DocumentSource, SourceFile
 from curator.access import Actor, require
+from curator.ingest.engines import RayExecutor, check_engine
 from curator.ingest.problems import BadInput, Problem, Reason, printable
 from curator.ingest.render import RenderSettings
 from curator.ingest.sniff import detect_mime, unsafe_name_reason
@@ -99,20 +100,26 @@ def ingest_documents(
     progress: ProgressHook | None = None,
     render: Callable[[RenderJob], RenderResult] = render_job,
     read_pages: bool = True,
+    engine: str = "local",
+    ray_address: str | None = None,
 ) -> IngestReport:
     """Ingest every file of ``source``; ``render`` runs in the worker processes and must be
     a picklable module-level function (the default renders with the configured backend).
     Then, unless ``read_pages`` is False, every page not read yet gets its words and boxes
     (text layer, OCR for scans and image regions), in worker processes, with its own progress.
-    Authors and admins only."""
+    ``engine="ray"`` runs rendering and OCR as Ray tasks (``curator.ingest.engines``) instead of
+    on this machine's process pool; the results are the same. Authors and admins only."""
     require(workspace, actor, "ingest")
+    check_engine(engine)
     run = _IngestRun(workspace, source, document_class, workers, renderer, dpi, progress or SilentProgress())
     run.render = render
+    run.engine, run.ray_address = engine, ray_address
     report = run.execute()
     if read_pages:
         from curator.ingest.ocr import ocr_pending_pages
 
-        report.pages_read = ocr_pending_pages(workspace, actor=actor, workers=workers, progress=progress).to_dict()
+        report.pages_read = ocr_pending_pages(workspace, actor=actor, workers=workers, progress=progress,
+                                              engine=engine, ray_address=ray_address).to_dict()
     return report
 
 
@@ -222,7 +229,7 @@ class _IngestRun:
             sha256=sha256,
             path=str(path),
             mime=mime,
-            blob_root=str(self.ws.blobs.root),
+            blob_root=self.ws.blobs.url,  # a folder, or s3://bucket/prefix
             settings=self.settings,
             ocr_min_chars=self.cfg.ocr_min_chars,
             png_compress_level=self.cfg.png_compress_level,
@@ -247,6 +254,11 @@ class _IngestRun:
             try:
                 result = future.result()
             except BrokenProcessPool:
+                broken.append(sha256)
+                continue
+            except Exception:  # noqa: BLE001 - on Ray: a worker that died (WorkerCrashedError and kin)
+                if self.engine != "ray":
+                    raise
                 broken.append(sha256)
                 continue
             self._finish(self.pending.pop(sha256), result)
@@ -282,8 +294,17 @@ class _IngestRun:
                 return solo.submit(self.render, pending.job).result()
             except BrokenProcessPool:
                 return None
+            except Exception:  # noqa: BLE001 - on Ray: the worker died again
+                if self.engine != "ray":
+                    raise
+                return None
 
-    def _new_pool(self, workers: int) -> ProcessPoolExecutor:
+    engine = "local"
+    ray_address: str | None = None
+
+    def _new_pool(self, workers: int) -> Executor:
+        if self.engine == "ray":
+            return RayExecutor(workers, self.ray_address)
         method = self.cfg.worker_start
         if method not in multiprocessing.get_all_start_methods():
             method = "spawn"

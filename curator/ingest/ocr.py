@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import col, select
@@ -55,8 +56,9 @@ def tesseract_available() -> bool:
 class _Job:
     page_id: int
     label: str  # "page 2 of 3f2a9c1e0b7d", for messages
-    image: str  # the rendered page (PNG)
-    pdf: str | None  # the original PDF, for its text layer
+    blobs: str  # the blob store's URL (a folder or s3://...): the worker reads through it
+    image: str  # blob key of the rendered page (PNG)
+    pdf: str | None  # blob key of the original PDF, for its text layer
     index: int
     needs_ocr: bool
     engine: str | None  # None: no OCR engine can run here
@@ -64,20 +66,30 @@ class _Job:
     language: str
 
 
+_STORES: dict[str, Any] = {}  # one blob store per worker process
+
+
 def _read_page(job: _Job) -> tuple[str, list[TextLine], str | None, float]:
     """Runs in a worker: (source, lines, text read by OCR or None, seconds spent in OCR)."""
+    import io
+
     from PIL import Image
 
+    from curator.blobs import open_blob_store
+
+    store = _STORES.get(job.blobs)
+    if store is None:
+        store = _STORES[job.blobs] = open_blob_store(job.blobs, Path.cwd())
     lines: list[TextLine] = []
     regions: list[tuple[float, float, float, float]] = []
     if job.pdf is not None:
-        lines, regions = pdf_page_lines(job.pdf, job.index)
+        lines, regions = pdf_page_lines(store.get(job.pdf), job.index)
     if job.needs_ocr and not lines:
         regions = [(0.0, 0.0, 1.0, 1.0)]
     if not regions or job.engine is None:
         return "pdf" if job.pdf else "none", lines, None, 0.0
     started = time.perf_counter()
-    with Image.open(job.image) as image:
+    with Image.open(io.BytesIO(store.get(job.image))) as image:
         image.load()
         def read(crop):
             return read_image(crop, job.engine, modes=job.modes, language=job.language)
@@ -90,8 +102,10 @@ def _read_page(job: _Job) -> tuple[str, list[TextLine], str | None, float]:
 
 
 def ocr_pending_pages(workspace: Workspace, *, actor: Actor | str, workers: int | None = None,
-                      progress: ProgressHook | None = None) -> OcrReport:
-    """Store the words and boxes of every page not read yet, OCR'ing what needs it (authors)."""
+                      progress: ProgressHook | None = None, engine: str = "local",
+                      ray_address: str | None = None) -> OcrReport:
+    """Store the words and boxes of every page not read yet, OCR'ing what needs it (authors).
+    ``engine="ray"`` reads the pages as Ray tasks; the results are the same."""
     require(workspace, actor, "bootstrap")
     settings = workspace.config.ocr
     report = OcrReport(engine=settings.engine)
@@ -113,14 +127,14 @@ def ocr_pending_pages(workspace: Workspace, *, actor: Actor | str, workers: int 
             reuse.append((page, known[page.blob_key]))
             continue
         known[page.blob_key] = ""  # the first page with this image is read; the others reuse it
-        pdf = str(workspace.blobs.path(original)) if mime == "application/pdf" else None
-        jobs.append(_Job(page.id, f"page {page.index + 1} of {page.document_sha256[:12]}",
-                         str(workspace.blobs.path(page.blob_key)), pdf, page.index, page.needs_ocr, engine,
+        pdf = original if mime == "application/pdf" else None
+        jobs.append(_Job(page.id, f"page {page.index + 1} of {page.document_sha256[:12]}", workspace.blobs.url,
+                         page.blob_key, pdf, page.index, page.needs_ocr, engine,
                          tuple(settings.page_segmentation), settings.language))
     progress = progress or SilentProgress()
     progress.start(len(rows), f"read pages ({engine or 'text layer only'})")
     read_keys: dict[int, tuple[str, str | None]] = {}
-    with ProcessPoolExecutor(max_workers=workers or settings.workers) as pool:
+    with _executor(engine, workers or settings.workers, ray_address) as pool:
         futures = [(job, pool.submit(_read_page, job)) for job in jobs]
         for job, future in futures:
             try:
@@ -144,6 +158,14 @@ def ocr_pending_pages(workspace: Workspace, *, actor: Actor | str, workers: int 
     _store_reused(workspace, reuse, read_keys, rows, report, progress)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _executor(engine: str, workers: int, ray_address: str | None):
+    if engine == "ray":
+        from curator.ingest.engines import RayExecutor
+
+        return RayExecutor(workers, ray_address)
+    return ProcessPoolExecutor(max_workers=workers)
 
 
 def _store_reused(workspace: Workspace, reuse: list[tuple[Page, str]], read_keys: dict[int, tuple[str, str | None]],

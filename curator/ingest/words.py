@@ -31,7 +31,7 @@ def load_lines(data: bytes) -> tuple[str, list[TextLine]]:
     return document["source"], [TextLine.from_row(row) for row in document["lines"]]
 
 
-def pdf_page_lines(pdf_path: str | Path, index: int) -> tuple[list[TextLine], list[tuple[float, float, float, float]]]:
+def pdf_page_lines(pdf: str | Path | bytes, index: int) -> tuple[list[TextLine], list[tuple[float, float, float, float]]]:
     """The text layer's runs of text with their boxes, and the boxes of large image regions.
 
     pdfium groups characters into rectangles of one line of text each (``count_rects``), and
@@ -40,7 +40,7 @@ def pdf_page_lines(pdf_path: str | Path, index: int) -> tuple[list[TextLine], li
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
-    pdf = pdfium.PdfDocument(str(pdf_path))
+    pdf = pdfium.PdfDocument(pdf if isinstance(pdf, bytes) else str(pdf))
     try:
         page = pdf[index]
         width, height = page.get_size()

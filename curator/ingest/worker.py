@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import io
 import os
-import time
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import imagehash
 import numpy as np
 import scipy.fftpack  # noqa: F401  (imagehash imports it lazily; preloading keeps it out of the first page)
 from PIL import Image
 
-from curator.blobs import LocalBlobStore, blob_key
+from curator.blobs import blob_key, open_blob_store
 from curator.ingest.problems import BadInput, Reason
 from curator.ingest.render import RenderSettings, render
 
@@ -89,7 +90,7 @@ def encode_png(image: Image.Image, compress_level: int) -> bytes:
     return buffer.getvalue()
 
 
-_blob_stores: dict[str, LocalBlobStore] = {}
+_blob_stores: dict[str, Any] = {}  # one store per worker process: LocalBlobStore or S3BlobStore
 
 
 def end_with_parent(parent_pid: int, every_seconds: float = 1.0) -> None:
@@ -118,8 +119,8 @@ def render_job(job: RenderJob) -> RenderResult:
     """
     started = time.perf_counter()
     result = RenderResult(sha256=job.sha256)
-    if job.blob_root not in _blob_stores:  # one store per worker process, so its folder cache lasts
-        _blob_stores[job.blob_root] = LocalBlobStore(Path(job.blob_root))
+    if job.blob_root not in _blob_stores:  # one store per worker process, so its caches last
+        _blob_stores[job.blob_root] = open_blob_store(job.blob_root, Path.cwd())
     blobs = _blob_stores[job.blob_root]
     created: list[str] = []  # page blobs this job added: removed again if the file is refused
 

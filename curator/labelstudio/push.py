@@ -87,6 +87,9 @@ class PageUrls:
                 raise LabelStudioError("local storage needs --local-root (Label Studio's "
                                        "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT)")
             self.root = Path(root).resolve()
+            if workspace.blobs.root is None:
+                raise LabelStudioError(f"the blob store is {workspace.blobs.url}: Label Studio's local files cannot "
+                                       "serve it; push with --storage s3 --s3 s3://bucket/prefix")
             blobs = workspace.blobs.root.resolve()
             if self.root != blobs and self.root not in blobs.parents:
                 raise LabelStudioError(f"the blob store {blobs} is not under Label Studio's document root {self.root}: "
@@ -116,15 +119,15 @@ class PageUrls:
             raise LabelStudioError(f"storage must be local or s3, got {storage!r}")
 
     def url(self, blob_key: str) -> str:
-        path = self.workspace.blobs.path(blob_key).resolve()
         if self.storage == "local":
+            path = self.workspace.blobs.path(blob_key).resolve()
             return f"/data/local-files/?d={path.relative_to(self.root).as_posix()}"
         key = f"{self.prefix}/pages/{blob_key}" if self.prefix else f"pages/{blob_key}"
         if key not in self.uploaded:
             try:
                 self.s3.head_object(Bucket=self.bucket, Key=key)
             except Exception:  # noqa: BLE001 - absent (or unreadable): upload
-                self.s3.upload_file(str(path), self.bucket, key)
+                self.s3.put_object(Bucket=self.bucket, Key=key, Body=self.workspace.blobs.get(blob_key))
             self.uploaded.add(key)
         if not self._storage_ready:
             self._create_s3_storage()

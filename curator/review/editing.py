@@ -10,24 +10,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 from sqlmodel import select
 
-from curator.labels.paths import build_target, leaf_paths, schema_at
-from curator.review.leases import LeaseHeld, claim, holder, release
-from curator.review.masking import shown
 from curator.access import Actor, require
-from curator.schemas.registry import schema_for
-from curator.store.models import Document, Label, LabelEvent, LabelStatus, Page, utcnow
-from curator.workspace import Workspace
+from curator.blobs import BlobPage
 from curator.curate.fieldsets import field_set_for
 from curator.labels.fields import ABSENT, UNKNOWN, VALUE, decided_values, state_of
 from curator.labels.fieldset import field_state
+from curator.labels.paths import build_target, leaf_paths, schema_at
 from curator.labels.writer import write_if_unchanged
+from curator.review.leases import LeaseHeld, claim, holder, release
+from curator.review.masking import shown
+from curator.schemas.registry import schema_for
 from curator.sensitive import audit_value, is_sensitive
+from curator.store.models import Document, Label, LabelEvent, LabelStatus, Page, utcnow
+from curator.workspace import Workspace
 
 HUMAN_CONFIDENCE = 1.0
 ACTIONS = ("draft", "approve", "reject")
@@ -77,7 +77,7 @@ class LabelView:
     score: float | None
     fields: list[FieldView]
     arrays: dict[str, list[str]]  # object arrays: name -> sub-field names, for table editing
-    pages: list[Path]
+    pages: list[BlobPage]  # read through the blob store (a folder or S3)
     problems: list[str]
     lease: tuple[str, Any] | None
     editable: bool
@@ -150,7 +150,7 @@ def open_label(workspace: Workspace, actor: Actor, label_id: int, *, claim_lease
         if label is None:
             raise KeyError(f"no label {label_id}")
         document = session.get(Document, label.document_sha256)
-        pages = [workspace.blobs.path(key) for key in session.exec(
+        pages = [BlobPage(workspace.blobs, key) for key in session.exec(
             select(Page.blob_key).where(Page.document_sha256 == label.document_sha256).order_by(Page.index))]
     schema = schema_for(workspace, label.schema_name)
     stored: dict[str, dict[str, Any]] = json.loads(label.fields)

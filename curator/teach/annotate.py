@@ -18,12 +18,12 @@ import json
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import col, select
 
 from curator.access import Actor, require
+from curator.blobs import BlobPage
 from curator.labels.compare import flatten, same_value
 from curator.labels.fields import ABSENT, UNKNOWN, VALUE, state_of
 from curator.labels.writer import rewrite
@@ -99,7 +99,7 @@ class AnnotateReport:
 class TeacherTask:
     label_id: int
     document: str
-    pages: list[Path]
+    pages: list[BlobPage]  # read through the blob store (a folder or S3)
     wanted: list[str] | None
     known: dict[str, Any]
     cache_key: str
@@ -120,7 +120,7 @@ def plan_tasks(workspace: Workspace, schema_name: str, schema: dict, model: str,
             if mode == "gaps" and not wanted:
                 continue
             known = {path: entry["value"] for path, entry in fields.items() if entry.get("value") is not None}
-            pages = [workspace.blobs.path(key) for key in session.exec(
+            pages = [BlobPage(workspace.blobs, key) for key in session.exec(
                 select(Page.blob_key).where(Page.document_sha256 == label.document_sha256).order_by(Page.index))]
             key = hashlib.sha256(json.dumps([label.document_sha256, schema.get("$id"), model, PROMPT_VERSION, mode,
                                              wanted], sort_keys=True).encode()).hexdigest()

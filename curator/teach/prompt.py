@@ -7,7 +7,6 @@ import copy
 import io
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from PIL import Image
@@ -51,12 +50,14 @@ def instruction(schema: Mapping[str, Any], known: Mapping[str, Any], mode: str) 
     return "\n".join(lines)
 
 
-def page_bytes(path: Path) -> bytes:
-    with Image.open(path) as image:
+def page_bytes(path) -> bytes:
+    """A page (a ``Path`` or a ``BlobPage``) as the bytes a request carries, within the limits."""
+    data = path.read_bytes()
+    with Image.open(io.BytesIO(data)) as image:
         image.load()
         fitted = fit_to_pixels(image, MAX_IMAGE_PIXELS)
-        if fitted is image and path.stat().st_size <= MAX_IMAGE_BYTES:
-            return path.read_bytes()
+        if fitted is image and len(data) <= MAX_IMAGE_BYTES:
+            return data
         buffer = io.BytesIO()
         fitted.save(buffer, format="PNG")
         return buffer.getvalue()
