@@ -245,7 +245,10 @@ def support(value: Any, kind: str, evidence: DocumentEvidence, *, identifier: bo
         # what the document says; a label must say what the document says.
         score = 1.0 if text_key(value, keep_case=True) in evidence.text_cased else PRINTED_DIFFERENTLY
     elif len(wanted) >= 8 and wanted.replace(" ", "") in evidence.glued_key():
-        score = GLUED  # OCR read the words without the spaces between them ("CuratorDemoManufacturingGmbH")
+        # OCR read the words without the spaces between them ("CuratorDemoManufacturingGmbH");
+        # letter case still counts: "Maria GARCIA" is not what "MariaGarcia" says.
+        cased = text_key(value, keep_case=True).replace(" ", "")
+        score = GLUED if cased in evidence.text_cased.replace(" ", "") else PRINTED_DIFFERENTLY
     else:
         score = fuzz.partial_ratio(wanted, evidence.text) / 100
         score = round(score, 3) if score >= 0.8 else 0.0

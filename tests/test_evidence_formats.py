@@ -51,6 +51,7 @@ def test_words_ocr_glued_together_are_still_found_but_a_wrong_number_is_not():
     page = document_evidence("CuratorDemo.ManufacturingGmbH\nWerkstraβe12,70173Stuttgart\n"
                              "Sp:z0.o.-RuedelaPaix123,30-001Krakow.VATIDPL658157897\nTotal 3.984,60PLN")
     assert support("Curator Demo Manufacturing GmbH", "text", page) >= 0.9
+    assert support("Curator Demo MANUFACTURING GmbH", "text", page) < 0.9  # glued, but not as printed
     assert support("Werkstraße 12, 70173 Stuttgart", "text", page) >= 0.9  # ß read as a Greek beta
     assert support("Werkstraße 12, 70174 Stuttgart", "text", page) < 0.9  # another post code
     assert support("PL658157897", "text", page) == 1.0  # the VAT id inside "VATIDPL658157897"

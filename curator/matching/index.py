@@ -98,7 +98,10 @@ class CandidateIndex:
         last = -1
         while True:
             rows = self.db.execute(
-                "SELECT id, sha FROM docs WHERE id > ? AND id IN (SELECT doc FROM candidates) ORDER BY id LIMIT ?",
+                # EXISTS walks the candidates' index per document; an IN (subquery) would rebuild
+                # the whole candidate set for every batch (quadratic in the archive).
+                "SELECT id, sha FROM docs WHERE id > ? AND EXISTS (SELECT 1 FROM candidates WHERE doc = docs.id) "
+                "ORDER BY id LIMIT ?",
                 (last, size)).fetchall()
             if not rows:
                 return

@@ -21,7 +21,7 @@ import gc
 import json
 import time
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import func, insert
@@ -41,6 +41,9 @@ AUTO_THRESHOLD = 0.65
 AMBIGUOUS_THRESHOLD = 0.4
 MARGIN = 0.2  # a runner-up within this distance of the best makes it a near tie
 CANDIDATES_PER_RECORD = 12
+# A token found on more documents than this cannot tell them apart (a tax rate, a year, a date
+# at a million documents): a constant, so a record's blocking work does not grow with the archive.
+MAX_POSTINGS = 100
 FILE_NAME_WEIGHT = 3.0
 
 
@@ -56,6 +59,7 @@ class MatchReport:
     unmatched_documents: int = 0
     pairs_scored: int = 0
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase: index, candidates, scoring, links
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -122,7 +126,8 @@ def _match_records(workspace: Workspace, mapping: Mapping, progress: ProgressHoo
                 numbers[sha] = len(numbers) + 1
                 index.add_document(numbers[sha], sha, document_evidence(text, name).tokens() | _file_name_tokens(name))
             progress.advance(len(batch))
-        common = index.finish_documents(max_df=max(5, report.documents // 50))
+        report.phases["index"] = round(time.perf_counter() - started, 2)
+        common = index.finish_documents(max_df=max(5, min(report.documents // 50, MAX_POSTINGS)))
         shas = {number: sha for sha, number in numbers.items()}
         # 2. Each record's short candidate list, from a batch of records' tokens at a time.
         for batch in iter_records(workspace, mapping.record_source, RECORD_BATCH):
@@ -144,6 +149,7 @@ def _match_records(workspace: Workspace, mapping: Mapping, progress: ProgressHoo
             progress.advance(len(batch))
         del numbers
         index.finish_candidates()
+        report.phases["candidates"] = round(time.perf_counter() - started - sum(report.phases.values()), 2)
         # 3. Scoring, a batch of documents at a time: each document's evidence is built once.
         for batch in index.document_batches(DOCUMENT_BATCH):
             texts = texts_of(workspace, [sha for _, sha in batch])
@@ -161,6 +167,7 @@ def _match_records(workspace: Workspace, mapping: Mapping, progress: ProgressHoo
                     candidates.append(_Candidate(record_id, shas[number], score, json.dumps(detail, sort_keys=True)))
             progress.advance(len(batch))
 
+    report.phases["scoring"] = round(time.perf_counter() - started - sum(report.phases.values()), 2)
     links, ambiguous = assign(candidates)
     with workspace.session() as session:
         session.exec(delete(Match).where(
@@ -182,6 +189,7 @@ def _match_records(workspace: Workspace, mapping: Mapping, progress: ProgressHoo
     report.unmatched_documents = report.documents - len(linked_documents) - len(
         {c.document for c in ambiguous} - linked_documents)
     report.seconds = time.perf_counter() - started
+    report.phases["links"] = round(report.seconds - sum(report.phases.values()), 2)
     return report
 
 
