@@ -51,6 +51,7 @@ class CandidateIndex:
             PRAGMA synchronous = OFF;
             PRAGMA temp_store = FILE;
             PRAGMA cache_size = -131072;
+            PRAGMA threads = 2;
             CREATE TABLE docs (id INTEGER PRIMARY KEY, sha TEXT NOT NULL);
             CREATE TABLE tokens (token INTEGER NOT NULL, doc INTEGER NOT NULL);
             CREATE TABLE records (id INTEGER PRIMARY KEY, row TEXT NOT NULL, mapped TEXT NOT NULL);
