@@ -50,9 +50,10 @@ def _label(root: Path, label_id: int) -> Label:
 
 
 def _field_key(at: AppTest, path: str) -> str:
-    key = f"f:{path}"  # one widget per schema path, refilled for each document
-    assert any(w.key == key for w in at.text_input)
-    return key
+    # One widget per document, version and field: f:<label>:<version>:<path>.
+    keys = [w.key for w in at.text_input if w.key and w.key.startswith("f:") and w.key.endswith(f":{path}")]
+    assert len(keys) == 1, keys
+    return keys[0]
 
 
 def test_login_refuses_a_wrong_password(ui_workspace):

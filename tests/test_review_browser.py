@@ -347,12 +347,6 @@ def test_focusing_a_field_outlines_its_value_on_the_page_beside_the_form(served,
         assert page.locator("img.curator-page").first.bounding_box()["width"] > before
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known bug, issue #18: scalar field widgets share one key per schema path across documents "
-    "(f:<path>), so when a click lands while 'Approve & next' is still drawing, the browser can keep "
-    "the previous document's text in the box and send it with the next save; seen once in CI at "
-    "9569a87 (the next document's total saved with the previous one's teacher value). Fix: widget "
-    "keys per document and version."))
 def test_a_stale_take_button_clicked_during_approve_and_next_never_writes_into_the_next_document(served):
     """The previous document's "Take ERP" stays on screen while "Approve & next" runs: clicked
     in that moment it must change nothing on the document that opens next."""

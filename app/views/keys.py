@@ -134,9 +134,14 @@ def open_at_top(label_id: int) -> None:
   }};
   let tries = 0;
   const focusFirst = () => {{
+    // Keep at it while the page settles: the previous document's boxes are removed at the end
+    // of the run, and focus on one of them falls back to the page. A reviewer already in a
+    // field keeps it.
     const box = document.querySelector('[data-testid="stMain"] [data-testid="stTextInput"] input:not([disabled])');
-    if (box) {{ box.focus({{preventScroll: true}}); toTop(); return; }}
-    if (++tries < 40) setTimeout(focusFirst, 50);
+    const active = document.activeElement;
+    const lost = !active || !active.isConnected || !/^(INPUT|TEXTAREA)$/.test(active.tagName);
+    if (box && lost) {{ box.focus({{preventScroll: true}}); toTop(); }}
+    if (++tries < 60) setTimeout(focusFirst, 50);
   }};
   toTop();
   focusFirst();

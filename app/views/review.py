@@ -47,16 +47,26 @@ def _base_version(view: LabelView) -> int:
 def _fill_form(view: LabelView) -> None:
     """Put a label's values into the form. Field widgets keep one key per schema path across
     documents, so moving to the next document updates the form instead of rebuilding it."""
+    for key in [key for key in st.session_state if str(key).startswith("f:") and str(key).count(":") >= 3]:
+        del st.session_state[key]  # the previous document's (or version's) boxes
     for field in view.fields:
-        st.session_state[f"f:{field.path}"] = display(field.value)
+        st.session_state[_field_key(view.label_id, view.version, field.path)] = display(field.value)
     st.session_state["base"] = (view.label_id, view.version)
     st.session_state["resolved"] = {}
     for key in [key for key in st.session_state if str(key).startswith("table:")]:
         del st.session_state[key]  # tables shaped on another document (or version)
 
 
+def _field_key(label_id: int, version: int, path: str) -> str:
+    # One widget per document, version and field: a box the browser still shows from the
+    # previous document can never send its text into the next one.
+    return f"f:{label_id}:{version}:{path}"
+
+
 def _key(view: LabelView, path: str) -> str:
-    return f"f:{path}"
+    base = st.session_state.get("base")
+    version = base[1] if base and base[0] == view.label_id else view.version
+    return _field_key(view.label_id, version, path)
 
 
 def _take(label_id: int, version: int, key: str, text: str, resolved_key: str, path: str, source: str) -> None:
