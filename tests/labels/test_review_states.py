@@ -49,7 +49,7 @@ def test_unknown_fields_come_first_and_absent_is_a_decision(tmp_path, monkeypatc
     at.button(key="approve").click().run()
     assert any("decide every field" in e.value for e in at.error)
     # Typing the due date and ticking "not on the document" for the PO number decides both.
-    at.text_input(key="f:due_date").input("2019-12-02")
+    at.text_input(key=f"f:{label_id}:{version}:due_date").input("2019-12-02")  # one box per document and version
     at.checkbox(key=f"absent:{label_id}:{version}:po_number").check()
     at.button(key="save").click().run()
     assert not at.exception, at.exception
