@@ -69,11 +69,19 @@ def _key(view: LabelView, path: str) -> str:
     return _field_key(view.label_id, version, path)
 
 
+def _drawn_for(label_id: int, version: int) -> bool:
+    """A control acts only on the document (and version) it was drawn for; one left on screen
+    from the previous document says so and changes nothing."""
+    if st.session_state.get("label_id") != label_id or st.session_state.get("base") != (label_id, version):
+        st.session_state["flash_error"] = "That button belonged to the document shown before: nothing was changed."
+        return False
+    return True
+
+
 def _take(label_id: int, version: int, key: str, text: str, resolved_key: str, path: str, source: str) -> None:
     """A candidate's value into the field -- only on the document (and version) the button was
     drawn for: a button left on screen from the previous document changes nothing."""
-    if st.session_state.get("label_id") != label_id or st.session_state.get("base") != (label_id, version):
-        st.session_state["flash_error"] = "That button belonged to the document shown before: nothing was changed."
+    if not _drawn_for(label_id, version):
         return
     st.session_state[key] = text
     st.session_state.setdefault(resolved_key, {})[path] = source
@@ -267,8 +275,7 @@ def current_table(label_id: int, version: int, array: str, original: pd.DataFram
 def _change_rows(label_id: int, version: int, array: str, operation: str) -> None:
     """Add an empty row, remove the last one, or add pasted rows -- on the document (and
     version) the control was drawn for only."""
-    if st.session_state.get("label_id") != label_id or st.session_state.get("base") != (label_id, version):
-        st.session_state["flash_error"] = "That button belonged to the document shown before: nothing was changed."
+    if not _drawn_for(label_id, version):
         return
     state = _table_state(label_id, version, array)
     frame = current_table(label_id, version, array, state["rows"])

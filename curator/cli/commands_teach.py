@@ -48,6 +48,7 @@ def annotate_command(
     from curator.progress import rich_progress
     from curator.teach import open_teacher
     from curator.teach.annotate import annotate
+    from curator.teach.volume import EstimateOnly
     from curator.teach.base import PRICES, Price
     from botocore.exceptions import BotoCoreError, ClientError
     from curator.teach.batch import run_batch
@@ -82,7 +83,7 @@ def annotate_command(
                     report = run_batch(workspace, _batch(workspace, batch_model, s3, role_arn), actor=acting_user(ctx), schema_name=schema,
                                        mode=mode, price=unit, wait=wait, poll_seconds=poll_seconds, progress=progress)
                 else:
-                    report = annotate(workspace, model or _EstimateOnly(model_id), actor=acting_user(ctx), schema_name=schema, mode=mode,
+                    report = annotate(workspace, model or EstimateOnly(model_id), actor=acting_user(ctx), schema_name=schema, mode=mode,
                                       concurrency=concurrency, budget_usd=budget,
                                       price=unit if model else _half(unit), estimate_only=estimate, progress=progress)
         except ValueError as exc:
@@ -116,16 +117,6 @@ def annotate_command(
             console.print(f"[red]{for_terminal(report.stopped_reason)}[/]")
     if report.problems or report.stopped_reason:
         raise typer.Exit(1)
-
-
-class _EstimateOnly:
-    """Stands in for a batch teacher when only the estimate is asked: nothing is ever sent."""
-
-    def __init__(self, model: str) -> None:
-        self.model = model
-
-    def extract(self, *args, **kwargs):  # pragma: no cover - estimate_only never asks
-        raise RuntimeError("an estimate sends nothing")
 
 
 def _half(price: Price | None) -> Price | None:

@@ -40,7 +40,7 @@ class Delivery:
         return {**asdict(self), "batch_is_cheaper": self.batch_is_cheaper}
 
 
-class _Counting:
+class EstimateOnly:
     """A teacher that is never asked: annotate's estimate only plans and counts."""
 
     def __init__(self, model: str) -> None:
@@ -55,7 +55,7 @@ def choose_delivery(workspace: Workspace, model: str, *, schema_name: str, mode:
     """How many documents a run would ask, and what on demand and batch would cost (sends nothing)."""
     from curator.teach.batch import batch_price
 
-    estimate = annotate(workspace, _Counting(model), actor=actor, schema_name=schema_name, mode=mode, price=price,
+    estimate = annotate(workspace, EstimateOnly(model), actor=actor, schema_name=schema_name, mode=mode, price=price,
                         estimate_only=True).estimate
     on_demand = estimate["usd"] if price else None
     batch = round(batch_price(price).cost(estimate["input_tokens"], estimate["output_tokens"]), 4) if price else None
