@@ -105,7 +105,7 @@ def _match_in_child(root: str, out) -> None:
     workspace.close()
     out.send({"seconds": round(seconds, 2), "auto": report.auto, "pairs_scored": report.pairs_scored,
               "ambiguous": report.ambiguous_records, "rss_before_mb": before,
-              "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024})
+              "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, "phases": report.phases})
 
 
 def measure(n: int, scratch: Path) -> dict:
@@ -139,6 +139,9 @@ def main() -> None:
     for result in (small, large):
         print(f"{result['n']:>8} records x {result['n']:>8} documents: {result['seconds']:>8.2f} s, "
               f"{result['pairs_scored']:>8} pairs scored, {result['auto']:>8} linked, peak RSS {result['peak_rss_mb']} MB")
+    print("seconds per phase (ratio): " + ", ".join(
+        f"{name} {small['phases'][name]} -> {large['phases'][name]} ({large['phases'][name] / max(small['phases'][name], 0.01):.1f}x)"
+        for name in large["phases"]))
     goal = 1.1 * args.factor
     print(f"time ratio for {args.factor}x the data: {ratio:.2f}x (goal <= {goal:.0f}x: {'met' if ratio <= goal else 'MISSED'})")
     print(f"large run peak RSS {large['peak_rss_mb']} MB (goal < 1000 MB: "

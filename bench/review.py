@@ -133,7 +133,9 @@ def browser_loop(root: Path, steps: int) -> dict:
             page.wait_for_function(idle, timeout=30_000)
             finished_times.append(time.perf_counter() - started)
           except Exception:
-            page.screenshot(path=str(Path(tempfile.gettempdir()) / "bench-review-failure.png"))
+            page.screenshot(path=str(Path(tempfile.gettempdir()) / "bench-review-failure.png"), full_page=True)
+            alerts = page.locator('[data-testid="stAlert"], [data-testid="stToast"]').all_inner_texts()
+            print(f"step {step}: {title!r} did not give way; on screen: {alerts}", file=sys.stderr)
             raise
         browser.close()
     return {"approve_to_next_on_screen": summary(next_times), "approve_to_script_finished": summary(finished_times),

@@ -105,6 +105,11 @@ class TeacherConfig(_Section):
 class ReviewConfig(_Section):
     # How long opening a document reserves it for one reviewer; saving renews it.
     lease_minutes: int = Field(15, ge=1, le=24 * 60)
+    # How the browser gets page images. "inline": inside the logged-in session's own messages
+    # (nothing to leak, but every page's bytes pass through the review server). "presigned":
+    # with the blobs in S3, a link valid for 10 minutes that the browser fetches from S3 itself
+    # (the review server carries no image bytes; a link works for whoever holds it until then).
+    page_images: Literal["inline", "presigned"] = "inline"
 
 
 class FinetuneConfig(_Section):

@@ -221,44 +221,82 @@ def test_cli_push_and_pull(synced, label_studio):
     assert outside.exit_code == 2 and "not under Label Studio's document root" in outside.output
 
 
-def test_push_with_s3_page_storage(label_studio, tmp_path, monkeypatch):
-    """Pages uploaded to S3 (a moto server standing in for it) and served by Label Studio's S3
-    storage: the task points at s3://, Label Studio presigns it, the image comes back."""
-    import base64
-
-    import boto3
-    import requests
+@pytest.fixture
+def moto_s3(monkeypatch):
+    """A moto S3 server for Label Studio and us; both sides' credentials set. Yields its endpoint."""
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
     server.start()
-    try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        for name in ("LABEL_STUDIO_S3_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"):
-            monkeypatch.setenv(name, "testing")
-        for name in ("LABEL_STUDIO_S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"):
-            monkeypatch.setenv(name, "testing")
-        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-        s3.create_bucket(Bucket="ls-pages")
-        ws = init_workspace(tmp_path / "ws")
-        populate_for_review(ws, 15, seed=6)
-        client = connect(label_studio.url, label_studio.token)
-        report = push(ws, client, label_studio.url, project=f"S3 pages {uuid.uuid4().hex[:6]}", schema_name="invoice",
-                      storage="s3", s3_prefix="s3://ls-pages/curator", s3_client=s3, s3_endpoint=endpoint, actor="admin")
-        assert report.tasks_created > 0
-        task = _tasks(client, report.project_id)[0]
-        # Label Studio hands the s3:// URI out as its own resolver URL, which presigns it.
-        resolver = task.data["pages"][0]
-        page = base64.b64decode(resolver.split("fileuri=", 1)[1]).decode()
-        assert page.startswith("s3://ls-pages/curator/pages/")
-        s3.head_object(Bucket="ls-pages", Key=page[len("s3://ls-pages/"):])
-        image = requests.get(f"{label_studio.url}{resolver}", headers={"Authorization": f"Token {label_studio.token}"},
-                             timeout=30)
-        assert image.status_code == 200 and image.content[:4] == b"\x89PNG"
-        ws.close()
-    finally:
-        server.stop()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    for name, value in {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                        "LABEL_STUDIO_S3_ACCESS_KEY_ID": "testing",
+                        "LABEL_STUDIO_S3_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    yield endpoint
+    server.stop()
+
+
+def _first_page_through_label_studio(label_studio, client, project_id: int) -> str:
+    """The s3:// URI of the first task's page; Label Studio hands it out as its own resolver URL,
+    which presigns it, and the image must come back through it."""
+    import base64
+
+    import requests
+
+    resolver = _tasks(client, project_id)[0].data["pages"][0]
+    uri = base64.b64decode(resolver.split("fileuri=", 1)[1]).decode()
+    image = requests.get(f"{label_studio.url}{resolver}", headers={"Authorization": f"Token {label_studio.token}"},
+                         timeout=30)
+    assert image.status_code == 200 and image.content[:4] == b"\x89PNG"
+    return uri
+
+
+def test_push_with_s3_page_storage(label_studio, tmp_path, moto_s3):
+    """Pages uploaded to S3 (a moto server standing in for it) and served by Label Studio's S3
+    storage: the task points at s3://, Label Studio presigns it, the image comes back."""
+    import boto3
+
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="ls-pages")
+    ws = init_workspace(tmp_path / "ws")
+    populate_for_review(ws, 15, seed=6)
+    client = connect(label_studio.url, label_studio.token)
+    report = push(ws, client, label_studio.url, project=f"S3 pages {uuid.uuid4().hex[:6]}", schema_name="invoice",
+                  storage="s3", s3_prefix="s3://ls-pages/curator", s3_client=s3, s3_endpoint=moto_s3, actor="admin")
+    assert report.tasks_created > 0
+    page = _first_page_through_label_studio(label_studio, client, report.project_id)
+    assert page.startswith("s3://ls-pages/curator/pages/")
+    s3.head_object(Bucket="ls-pages", Key=page[len("s3://ls-pages/"):])
+    ws.close()
+
+
+def test_push_reads_pages_in_place_from_a_workspace_whose_blobs_are_in_s3(label_studio, tmp_path, moto_s3):
+    """A team workspace keeps its pages in S3: push copies nothing, the tasks point at the
+    workspace's own objects, and Label Studio presigns them (no storage options needed)."""
+    import boto3
+
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="team-ws")
+    ws = init_workspace(tmp_path / "ws", blobs_url="s3://team-ws/curator")
+    populate_for_review(ws, 12, seed=6)
+
+    def objects() -> set[str]:
+        return {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket="team-ws")
+                for o in page.get("Contents", [])}
+
+    before = objects()
+    client = connect(label_studio.url, label_studio.token)
+    report = push(ws, client, label_studio.url, project=f"In place {uuid.uuid4().hex[:6]}",
+                  schema_name="invoice", s3_endpoint=moto_s3, actor="admin")
+    assert report.tasks_created > 0
+    assert objects() == before  # nothing copied: Label Studio reads the workspace's objects
+    assert not list((tmp_path / "ws").rglob("*.png"))
+    uri = _first_page_through_label_studio(label_studio, client, report.project_id)
+    assert uri.startswith("s3://team-ws/curator/") and uri[len("s3://team-ws/"):] in before
+    ws.close()
 
 
 def _give_pages_words(ws, count: int) -> list[str]:

@@ -99,13 +99,28 @@ def test_a_workspace_with_its_blobs_in_s3(s3, tmp_path, small_corpora):
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists():
         return
-    from local_servers import log_in, review_ui
-    from playwright.sync_api import expect, sync_playwright
-
     from curator.review.users import add_user
     ws = open_workspace(root)
     add_user(ws, "rita", "reviewer", "correct horse battery", by="admin")
     ws.close()
+    assert _first_page_source(root, chromium).startswith("data:image/png;base64,")  # inside the session
+    # With page_images = "presigned" the browser fetches the page from S3 itself, through a
+    # short-lived link: the review server carries no image bytes.
+    config = root / "curator.toml"
+    config.write_text(config.read_text().replace('page_images = "inline"', 'page_images = "presigned"'))
+    ws = open_workspace(root)
+    assert ws.config.review.page_images == "presigned"
+    ws.close()
+    source = _first_page_source(root, chromium)
+    assert source.startswith(f"{s3.meta.endpoint_url}/{BUCKET}/curator/pages/") and "Expires=" in source
+    assert _local_images(root) == []
+
+
+def _first_page_source(root: Path, chromium: str) -> str:
+    """Log in to the review UI in chromium; the ``src`` of the first document's page image, once loaded."""
+    from local_servers import log_in, review_ui
+    from playwright.sync_api import expect, sync_playwright
+
     with review_ui(root) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-dev-shm-usage"])
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
@@ -113,5 +128,6 @@ def test_a_workspace_with_its_blobs_in_s3(s3, tmp_path, small_corpora):
         expect(page.get_by_role("button", name="Approve & next")).to_be_visible(timeout=60_000)
         page.wait_for_function("() => { const img = document.querySelector('img.curator-page');"
                                " return img && img.complete && img.naturalWidth > 100; }", timeout=30_000)
+        source = page.locator("img.curator-page").first.get_attribute("src")
         browser.close()
-    assert _local_images(root) == []
+    return source

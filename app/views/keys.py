@@ -55,7 +55,11 @@ if (!window.__curatorCommitBeforeShortcut) {
       + '[data-testid="stMain"] [data-testid="stCheckbox"] input').forEach((element) => {
         if (element.getAttribute("tabindex") !== "-1") element.setAttribute("tabindex", "-1");
       });
-  new MutationObserver(quiet).observe(document.body, {childList: true, subtree: true});
+  // A rerun changes the page in hundreds of small steps (one per element): the observers do
+  // their work once per frame, not once per step.
+  const perFrame = (work) => { let queued = false; return () => {
+    if (queued) return; queued = true; requestAnimationFrame(() => { queued = false; work(); }); }; };
+  new MutationObserver(perFrame(quiet)).observe(document.body, {childList: true, subtree: true});
   quiet();
   // The page viewer: focusing a field outlines where the page shows its value and scrolls
   // the viewer to it (the page it is on, for a document of several pages). Also run when the
@@ -78,7 +82,7 @@ if (!window.__curatorCommitBeforeShortcut) {
     }
   };
   window.addEventListener("focusin", (event) => outline(event.target), true);
-  new MutationObserver(() => outline(document.activeElement)).observe(document.body, {childList: true, subtree: true});
+  new MutationObserver(perFrame(() => outline(document.activeElement))).observe(document.body, {childList: true, subtree: true});
   // Mouse wheel over the page zooms it; dragging pans it.
   window.addEventListener("wheel", (event) => {
     const viewer = event.target.closest && event.target.closest(".curator-viewer");

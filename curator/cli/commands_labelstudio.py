@@ -44,9 +44,9 @@ def push_command(
     token: TokenOption = None,
     schema: SchemaOption = "invoice",
     status: Annotated[list[str], typer.Option("--status", help="Label statuses to push (repeatable).")] = ["needs_review"],  # noqa: B006
-    storage: Annotated[str, typer.Option("--storage", help="local (Local Files) or s3.")] = "local",
+    storage: Annotated[Optional[str], typer.Option("--storage", help="local (Local Files) or s3; default: s3 when the workspace's blobs are in S3 (read in place), else local.")] = None,
     local_root: Annotated[Optional[str], typer.Option("--local-root", help="Label Studio's LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT.")] = None,
-    s3: Annotated[Optional[str], typer.Option("--s3", help="s3://bucket/prefix for page images (storage s3).")] = None,
+    s3: Annotated[Optional[str], typer.Option("--s3", help="s3://bucket/prefix to copy page images to (storage s3; not needed when the workspace's blobs are in S3).")] = None,
     s3_endpoint: Annotated[Optional[str], typer.Option("--s3-endpoint", help="S3-compatible endpoint for Label Studio's storage (MinIO).")] = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, max=5000)] = 500,
     json_output: JsonOption = False,

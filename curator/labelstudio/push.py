@@ -2,7 +2,8 @@
 
 The project's labeling interface is generated from the target schema (created, or updated when
 the schema changed). Page images are served by a Local Files storage (the blob store must lie
-under Label Studio's document root) or from S3 (uploaded once, content-addressed). Tasks go in
+under Label Studio's document root) or from S3 (uploaded once, content-addressed; a workspace
+whose blobs are in S3 is read in place, Label Studio presigning each page's URL). Tasks go in
 chunks; the document-to-task mapping is stored, so pushing again only adds new documents and
 replaces the prediction of labels that changed since; nothing is duplicated.
 """
@@ -19,6 +20,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from curator.access import Actor, require
+from curator.blobs import S3BlobStore
 from curator.ingest.words import load_lines
 from curator.labelstudio.client import LabelStudioError, call, find_project
 from curator.labelstudio.interface import build_interface
@@ -76,11 +78,14 @@ def find_or_create_project(client, url: str, title: str, config: str, report: Pu
 class PageUrls:
     """Where Label Studio finds a page image: a Local Files URL, or an S3 object."""
 
-    def __init__(self, client, url: str, project_id: int, workspace: Workspace, storage: str,
+    def __init__(self, client, url: str, project_id: int, workspace: Workspace, storage: str | None,
                  local_root: str | None = None, s3_prefix: str | None = None, s3_client: Any = None,
                  s3_endpoint: str | None = None) -> None:
+        if storage is None:  # the blob store says where pages are: S3 objects, or a folder
+            storage = "s3" if isinstance(workspace.blobs, S3BlobStore) else "local"
         self.workspace, self.storage = workspace, storage
         self.uploaded: set[str] = set()
+        self.in_place = False
         if storage == "local":
             root = local_root or os.environ.get("LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT")
             if not root:
@@ -89,7 +94,7 @@ class PageUrls:
             self.root = Path(root).resolve()
             if workspace.blobs.root is None:
                 raise LabelStudioError(f"the blob store is {workspace.blobs.url}: Label Studio's local files cannot "
-                                       "serve it; push with --storage s3 --s3 s3://bucket/prefix")
+                                       "serve it; push with --storage s3 (Label Studio reads the workspace's bucket)")
             blobs = workspace.blobs.root.resolve()
             if self.root != blobs and self.root not in blobs.parents:
                 raise LabelStudioError(f"the blob store {blobs} is not under Label Studio's document root {self.root}: "
@@ -102,10 +107,18 @@ class PageUrls:
         elif storage == "s3":
             from connectors.documents.s3 import parse_s3_uri
 
+            blobs = workspace.blobs
+            # A workspace whose blobs are in S3 already holds every page there: Label Studio reads
+            # (and presigns) the workspace's own objects, nothing is copied.
+            self.in_place = isinstance(blobs, S3BlobStore) and (
+                not s3_prefix or s3_prefix.rstrip("/") == blobs.url)
+            if self.in_place:
+                s3_prefix = blobs.url
+                s3_client = s3_client or blobs.client
             if not s3_prefix:
                 raise LabelStudioError("S3 storage needs --s3 s3://bucket/prefix")
             self.bucket, prefix = parse_s3_uri(s3_prefix)
-            self.prefix = prefix.rstrip("/")
+            self.prefix = prefix.strip("/")
             if s3_client is None:
                 import boto3
 
@@ -122,8 +135,11 @@ class PageUrls:
         if self.storage == "local":
             path = self.workspace.blobs.path(blob_key).resolve()
             return f"/data/local-files/?d={path.relative_to(self.root).as_posix()}"
-        key = f"{self.prefix}/pages/{blob_key}" if self.prefix else f"pages/{blob_key}"
-        if key not in self.uploaded:
+        if self.in_place:
+            key = self.workspace.blobs.object_key(blob_key)
+        else:
+            key = f"{self.prefix}/pages/{blob_key}" if self.prefix else f"pages/{blob_key}"
+        if key not in self.uploaded and not self.in_place:
             try:
                 self.s3.head_object(Bucket=self.bucket, Key=key)
             except Exception:  # noqa: BLE001 - absent (or unreadable): upload
@@ -148,7 +164,7 @@ class PageUrls:
 
 
 def push(workspace: Workspace, client, url: str, *, actor: Actor | str, project: str, schema_name: str,
-         statuses: tuple[str, ...] = (LabelStatus.NEEDS_REVIEW,), storage: str = "local",
+         statuses: tuple[str, ...] = (LabelStatus.NEEDS_REVIEW,), storage: str | None = None,
          local_root: str | None = None, s3_prefix: str | None = None, s3_client: Any = None,
          s3_endpoint: str | None = None, chunk_size: int = 500, progress: ProgressHook | None = None) -> PushReport:
     """Send the labels to review to a Label Studio project, with predictions (authors)."""

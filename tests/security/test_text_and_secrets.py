@@ -72,6 +72,8 @@ def test_erp_and_teacher_values_are_shown_as_text_in_the_review_ui(tmp_path, mon
         kinds = {t.type for block in md.parse(source) if block.children for t in block.children}
         assert not kinds & {"image", "link_open", "html_inline"}, source  # ...as text only
     assert not at.get("imgs")  # page images are inline, never a media URL
+    for block in at.get("html"):  # our own markup (the page viewer, scripts): no data value in it raw
+        assert "<img src=x>" not in block.value and "http://host" not in block.value
 
 
 def test_page_images_are_inline_and_viewers_get_none_with_an_ssn(tmp_path, monkeypatch):
@@ -87,7 +89,7 @@ def test_page_images_are_inline_and_viewers_get_none_with_an_ssn(tmp_path, monke
     monkeypatch.setenv("CURATOR_WORKSPACE", str(tmp_path / "ws"))
     for name, has_image in (("vic", False), ("rita", True)):
         at = review_page(name, PASSWORD, label_id)
-        inline = [m for m in at.markdown if "data:image/png;base64," in m.value]
+        inline = [h for h in at.get("html") if "data:image/png;base64," in h.value]  # the page viewer
         assert bool(inline) is has_image
         assert not at.get("imgs")  # never a media URL that answers without the session
         assert SSN not in " ".join(str(getattr(e, "value", "")) for e in at.text_input) or name == "rita"
