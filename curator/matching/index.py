@@ -75,7 +75,10 @@ class CandidateIndex:
 
     def frequent_tokens(self, above: int) -> dict[int, int]:
         """Index the tokens; return those on more than ``above`` documents, with their counts."""
-        self.db.execute("CREATE INDEX tokens_by_token ON tokens (token)")
+        # Covering (token, doc): a lookup reads the index alone. With (token) only, every posting
+        # was a random read of the table row for its doc, and at 100k documents that made the
+        # lookups 61x slower than at 10k instead of 10x.
+        self.db.execute("CREATE INDEX tokens_by_token ON tokens (token, doc)")
         self.db.commit()
         return dict(self.db.execute("SELECT token, count(*) FROM tokens GROUP BY token HAVING count(*) > ?",
                                     (above,)).fetchall())
@@ -98,7 +101,7 @@ class CandidateIndex:
         self.db.executemany("INSERT INTO candidates (doc, record) VALUES (?, ?)", ((d, record_id) for d in candidates))
 
     def finish_candidates(self) -> int:
-        self.db.execute("CREATE INDEX candidates_by_doc ON candidates (doc)")
+        self.db.execute("CREATE INDEX candidates_by_doc ON candidates (doc, record)")  # covering, as above
         self.db.commit()
         return self.db.execute("SELECT count(*) FROM candidates").fetchone()[0]
 
