@@ -159,6 +159,33 @@ def test_map_never_overwrites_a_human_value(workspace, small_corpora):
     assert fields["earnings.wages"]["value"] != 1.0
 
 
+def test_a_remap_that_only_locates_values_writes_no_audit_events(workspace, small_corpora):
+    """Labels mapped before the pages were read carry no page boxes; mapping again adds them,
+    and the history does not fill up with 'changes' from a value to the same value."""
+    corpus = small_corpora["w2"]
+    ingest_documents(workspace, FolderSource(corpus / "documents"), document_class="w2", actor="admin")
+    mapping = load_mapping("w2-payroll")
+    bootstrap(workspace, mapping, erp_dir=corpus / "erp", actor="admin")
+    with workspace.session() as session:
+        label = session.exec(select(Label)).first()
+        fields = json.loads(label.fields)
+        located = [path for path, entry in fields.items() if entry.get("evidence")]
+        assert located
+        for path in located:
+            del fields[path]["evidence"]
+        label.fields = json.dumps(fields)
+        session.add(label)
+        session.commit()
+        label_id = label.id
+    events = _count(workspace, LabelEvent)
+    report = map_documents(workspace, mapping, actor="admin")
+    assert report.labels_updated == 1  # the boxes are back...
+    with workspace.session() as session:
+        fields = json.loads(session.get(Label, label_id).fields)
+    assert all(fields[path].get("evidence") for path in located)
+    assert _count(workspace, LabelEvent) == events  # ...and no value changed, so nothing to audit
+
+
 def test_cli_bootstrap_match_list_and_report(tmp_path, small_corpora):
     runner = CliRunner()
     ws = tmp_path / "ws"

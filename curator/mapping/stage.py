@@ -149,15 +149,19 @@ def _store(workspace: Workspace, document: str, mapping: Mapping, fields: dict[s
     outcome: dict[str, Any] = {}
 
     def change(session, label: Label, current: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
-        events = []
+        events, located = [], False
         for path, entry in fields.items():
             old = current.get(path)
             if old and old.get("source") in PROTECTED_SOURCES:
                 continue  # a person's or the teacher's value is never overwritten by a re-map
-            if old and old.get("value") == entry["value"] and old.get("suspect") == entry.get("suspect") \
-                    and state_of(old) == entry["state"] and old.get("evidence") == entry.get("evidence"):
+            same_value = old and old.get("value") == entry["value"] and old.get("suspect") == entry.get("suspect") \
+                and state_of(old) == entry["state"]
+            if same_value and old.get("evidence") == entry.get("evidence"):
                 continue
             current[path] = entry
+            if same_value:  # only where the page shows it is new: kept, but not a change of value to audit
+                located = True
+                continue
             events.append(LabelEvent(label_id=label.id, field=path,
                                      old=audit_value(path, old and old.get("value"), mapping.schema),
                                      new=audit_value(path, entry["value"], mapping.schema), source=entry["source"],
@@ -169,7 +173,7 @@ def _store(workspace: Workspace, document: str, mapping: Mapping, fields: dict[s
                     for error in validator.iter_errors(target)]
         outcome.update(missing=missing, suspects=sum(1 for e in current.values() if e.get("suspect")),
                        problems=problems)
-        if not events and not created and json.loads(label.gaps) == missing:
+        if not events and not located and not created and json.loads(label.gaps) == missing:
             outcome["unchanged"] = True
             return None
         session.add_all(events)
