@@ -136,11 +136,17 @@ def test_people_decisions_survive_reruns(workspace, small_corpora):
     assert len({m["record_key"] for m in linked}) == len(linked) == len({m["file"] for m in linked})
 
 
-def test_map_never_overwrites_a_human_value(workspace, small_corpora):
+def _bootstrapped_w2(workspace, small_corpora):
+    """The W-2 corpus ingested and bootstrapped; its mapping."""
     corpus = small_corpora["w2"]
     ingest_documents(workspace, FolderSource(corpus / "documents"), document_class="w2", actor="admin")
     mapping = load_mapping("w2-payroll")
     bootstrap(workspace, mapping, erp_dir=corpus / "erp", actor="admin")
+    return mapping
+
+
+def test_map_never_overwrites_a_human_value(workspace, small_corpora):
+    mapping = _bootstrapped_w2(workspace, small_corpora)
     with workspace.session() as session:
         label = session.exec(select(Label)).first()
         fields = json.loads(label.fields)
@@ -162,10 +168,7 @@ def test_map_never_overwrites_a_human_value(workspace, small_corpora):
 def test_a_remap_that_only_locates_values_writes_no_audit_events(workspace, small_corpora):
     """Labels mapped before the pages were read carry no page boxes; mapping again adds them,
     and the history does not fill up with 'changes' from a value to the same value."""
-    corpus = small_corpora["w2"]
-    ingest_documents(workspace, FolderSource(corpus / "documents"), document_class="w2", actor="admin")
-    mapping = load_mapping("w2-payroll")
-    bootstrap(workspace, mapping, erp_dir=corpus / "erp", actor="admin")
+    mapping = _bootstrapped_w2(workspace, small_corpora)
     with workspace.session() as session:
         label = session.exec(select(Label)).first()
         fields = json.loads(label.fields)
