@@ -238,11 +238,11 @@ def _scalar_fields(view: LabelView, disabled: bool, inline_errors: dict[str, str
                     disabled=disabled)
         taken = st.session_state.get(resolved_key, {}).get(field.path)
         if field.conflict and not disabled:
-            buttons = st.columns(len(field.candidates) or 1)
+            buttons = st.container(horizontal=True)  # one block for the row, not one per button
             for index, candidate in enumerate(field.candidates):
                 text = display(candidate["value"])
                 source = SOURCE_BADGE.get(candidate["source"], candidate["source"])
-                buttons[index].button(f"Take {plain(source)}: {plain(text)}",
+                buttons.button(f"Take {plain(source)}: {plain(text)}",
                                       key=f"take:{view.label_id}:{view.version}:{field.path}:{index}", on_click=_take,
                                       args=(view.label_id, _base_version(view), key, text, resolved_key, field.path,
                                             source))
@@ -334,15 +334,15 @@ def _array_fields(view: LabelView, disabled: bool) -> None:
         if disabled:
             continue
         first = array == next(iter(view.arrays))  # one table owns the shortcuts; the others use the buttons
-        buttons = st.columns([1, 1, 3])
-        buttons[0].button("Add row", key=f"row_add:{state_key}", on_click=_change_rows,
+        buttons = st.container(horizontal=True, vertical_alignment="center")
+        buttons.button("Add row", key=f"row_add:{state_key}", on_click=_change_rows,
                           args=(view.label_id, version, array, "add"), shortcut="Alt+I" if first else None,
                           help="Alt+I (first table)" if first else None)
-        buttons[1].button("Remove last row", key=f"row_remove:{state_key}", on_click=_change_rows,
+        buttons.button("Remove last row", key=f"row_remove:{state_key}", on_click=_change_rows,
                           args=(view.label_id, version, array, "remove"), disabled=state["rows"].empty,
                           shortcut="Alt+Delete" if first else None, help="Alt+Delete (first table)" if first else None)
         # The paste box is drawn only when asked for: every element costs each rerun of the page.
-        if buttons[2].toggle("Paste rows from a spreadsheet", key=f"paste_open:{state_key}"):
+        if buttons.toggle("Paste rows from a spreadsheet", key=f"paste_open:{state_key}"):
             st.text_area("Tab-separated rows (a first line of column names is recognised)",
                          key=f"paste:{view.label_id}:{version}:{array}", height=120)
             st.button("Add pasted rows", key=f"row_paste:{state_key}", on_click=_change_rows,
@@ -444,13 +444,13 @@ def render() -> None:
     _array_fields(view, disabled)  # tables take the page's full width: every column in sight
     if not disabled:
         _actions(me, view)
-    navigation = st.columns(2)
+    navigation = st.container(horizontal=True)
     visited = st.session_state.get("visited", [])
-    if label_id in visited and visited.index(label_id) > 0 and navigation[0].button("Previous", key="previous",
-                                                                                     shortcut="Alt+P"):
+    if label_id in visited and visited.index(label_id) > 0 and navigation.button("Previous", key="previous",
+                                                                                  shortcut="Alt+P"):
         go("Review", label_id=visited[visited.index(label_id) - 1])
         st.rerun()
-    if navigation[1].button("Back to queue", key="to_queue"):
+    if navigation.button("Back to queue", key="to_queue"):
         if me.can("edit"):
             release(workspace(), me, label_id)
         go("Queue")
@@ -512,14 +512,14 @@ def _on_action(action: str, advance: bool) -> None:
 
 
 def _actions(me, view: LabelView) -> None:
-    buttons = st.columns(5)
-    buttons[0].button("Save draft", key="save", shortcut="Alt+S", on_click=_on_action, args=("draft", False))
-    buttons[1].button("Save & next", key="save_next", shortcut="Alt+N", on_click=_on_action, args=("draft", True))
-    buttons[2].button("Approve & next", key="approve", type="primary", shortcut="Alt+A",
+    buttons = st.container(horizontal=True)  # one block for the row: every block costs each document's redraw
+    buttons.button("Save draft", key="save", shortcut="Alt+S", on_click=_on_action, args=("draft", False))
+    buttons.button("Save & next", key="save_next", shortcut="Alt+N", on_click=_on_action, args=("draft", True))
+    buttons.button("Approve & next", key="approve", type="primary", shortcut="Alt+A",
                       disabled=not me.can("approve"), on_click=_on_action, args=("approve", True))
-    buttons[3].button("Reject", key="reject", shortcut="Alt+J", disabled=not me.can("approve"), on_click=_on_action,
+    buttons.button("Reject", key="reject", shortcut="Alt+J", disabled=not me.can("approve"), on_click=_on_action,
                       args=("reject", True))
-    buttons[4].button("Skip", key="skip", shortcut="Alt+K", on_click=_on_skip, help="next document, nothing saved")
+    buttons.button("Skip", key="skip", shortcut="Alt+K", on_click=_on_skip, help="next document, nothing saved")
     st.text_input("Reason (to reject)", key=f"reason:{view.label_id}")
     shortcut_sheet()
 
