@@ -136,11 +136,16 @@ def open_at_top(label_id: int) -> None:
     document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"], section.main')
       .forEach((element) => {{ element.scrollTop = 0; }});
   }};
-  let tries = 0;
+  let tries = 0, touched = false;
+  // The reviewer's first click or key ends the settling: focus on a button they pressed is
+  // theirs (taking it back and scrolling to the top swallowed the click's release).
+  const stop = () => {{ touched = true; }};
+  window.addEventListener("pointerdown", stop, {{capture: true, once: true}});
+  window.addEventListener("keydown", stop, {{capture: true, once: true}});
   const focusFirst = () => {{
-    // Keep at it while the page settles: the previous document's boxes are removed at the end
-    // of the run, and focus on one of them falls back to the page. A reviewer already in a
-    // field keeps it.
+    if (touched) return;
+    // Keep at it while the page settles: the previous document's boxes (and the button that
+    // opened this one) are removed at the end of the run, and focus on them falls back to the page.
     const box = document.querySelector('[data-testid="stMain"] [data-testid="stTextInput"] input:not([disabled])');
     const active = document.activeElement;
     const lost = !active || !active.isConnected || !/^(INPUT|TEXTAREA)$/.test(active.tagName);
