@@ -45,10 +45,10 @@ def _base_version(view: LabelView) -> int:
 
 
 def _fill_form(view: LabelView) -> None:
-    """Put a label's values into the form. Field widgets keep one key per schema path across
-    documents, so moving to the next document updates the form instead of rebuilding it."""
-    for key in [key for key in st.session_state if str(key).startswith("f:") and str(key).count(":") >= 3]:
-        del st.session_state[key]  # the previous document's (or version's) boxes
+    """Put a label's values into the form, under keys of this document and version; the boxes
+    (and table editors) of the document or version shown before are dropped."""
+    for key in [key for key in st.session_state if str(key).startswith("f:")]:
+        del st.session_state[key]
     for field in view.fields:
         st.session_state[_field_key(view.label_id, view.version, field.path)] = display(field.value)
     st.session_state["base"] = (view.label_id, view.version)
@@ -177,8 +177,9 @@ def page_viewer(view: LabelView, numbers: list[int], zoom: int) -> str:
 def _page_source(key: str) -> str:
     """The page's ``src``: inline bytes, or (``[review] page_images = "presigned"`` with the blobs in
     S3) a short-lived link the browser fetches from S3 itself."""
-    blobs = workspace().blobs
-    if workspace().config.review.page_images == "presigned" and hasattr(blobs, "presigned_url"):
+    ws = workspace()
+    blobs = ws.blobs
+    if ws.config.review.page_images == "presigned" and hasattr(blobs, "presigned_url"):
         return _presigned(blobs.url, key)
     return "data:image/png;base64," + _inline_image(blobs.url, key)
 
@@ -243,9 +244,9 @@ def _scalar_fields(view: LabelView, disabled: bool, inline_errors: dict[str, str
                 text = display(candidate["value"])
                 source = SOURCE_BADGE.get(candidate["source"], candidate["source"])
                 buttons.button(f"Take {plain(source)}: {plain(text)}",
-                                      key=f"take:{view.label_id}:{view.version}:{field.path}:{index}", on_click=_take,
-                                      args=(view.label_id, _base_version(view), key, text, resolved_key, field.path,
-                                            source))
+                               key=f"take:{view.label_id}:{view.version}:{field.path}:{index}", on_click=_take,
+                               args=(view.label_id, _base_version(view), key, text, resolved_key, field.path,
+                                     source))
             if taken:
                 st.success(f"conflict resolved: {plain(taken)} value taken", icon="✅")
         if field.suspect and (field.evidence or {}).get("nearest"):
@@ -336,11 +337,11 @@ def _array_fields(view: LabelView, disabled: bool) -> None:
         first = array == next(iter(view.arrays))  # one table owns the shortcuts; the others use the buttons
         buttons = st.container(horizontal=True, vertical_alignment="center")
         buttons.button("Add row", key=f"row_add:{state_key}", on_click=_change_rows,
-                          args=(view.label_id, version, array, "add"), shortcut="Alt+I" if first else None,
-                          help="Alt+I (first table)" if first else None)
+                       args=(view.label_id, version, array, "add"), shortcut="Alt+I" if first else None,
+                       help="Alt+I (first table)" if first else None)
         buttons.button("Remove last row", key=f"row_remove:{state_key}", on_click=_change_rows,
-                          args=(view.label_id, version, array, "remove"), disabled=state["rows"].empty,
-                          shortcut="Alt+Delete" if first else None, help="Alt+Delete (first table)" if first else None)
+                       args=(view.label_id, version, array, "remove"), disabled=state["rows"].empty,
+                       shortcut="Alt+Delete" if first else None, help="Alt+Delete (first table)" if first else None)
         # The paste box is drawn only when asked for: every element costs each rerun of the page.
         if buttons.toggle("Paste rows from a spreadsheet", key=f"paste_open:{state_key}"):
             st.text_area("Tab-separated rows (a first line of column names is recognised)",
@@ -516,9 +517,9 @@ def _actions(me, view: LabelView) -> None:
     buttons.button("Save draft", key="save", shortcut="Alt+S", on_click=_on_action, args=("draft", False))
     buttons.button("Save & next", key="save_next", shortcut="Alt+N", on_click=_on_action, args=("draft", True))
     buttons.button("Approve & next", key="approve", type="primary", shortcut="Alt+A",
-                      disabled=not me.can("approve"), on_click=_on_action, args=("approve", True))
+                   disabled=not me.can("approve"), on_click=_on_action, args=("approve", True))
     buttons.button("Reject", key="reject", shortcut="Alt+J", disabled=not me.can("approve"), on_click=_on_action,
-                      args=("reject", True))
+                   args=("reject", True))
     buttons.button("Skip", key="skip", shortcut="Alt+K", on_click=_on_skip, help="next document, nothing saved")
     st.text_input("Reason (to reject)", key=f"reason:{view.label_id}")
     shortcut_sheet()

@@ -135,16 +135,16 @@ class PageUrls:
         if self.storage == "local":
             path = self.workspace.blobs.path(blob_key).resolve()
             return f"/data/local-files/?d={path.relative_to(self.root).as_posix()}"
-        if self.in_place:
+        if self.in_place:  # the workspace's own object: nothing to upload
             key = self.workspace.blobs.object_key(blob_key)
         else:
             key = f"{self.prefix}/pages/{blob_key}" if self.prefix else f"pages/{blob_key}"
-        if key not in self.uploaded and not self.in_place:
-            try:
-                self.s3.head_object(Bucket=self.bucket, Key=key)
-            except Exception:  # noqa: BLE001 - absent (or unreadable): upload
-                self.s3.put_object(Bucket=self.bucket, Key=key, Body=self.workspace.blobs.get(blob_key))
-            self.uploaded.add(key)
+            if key not in self.uploaded:
+                try:
+                    self.s3.head_object(Bucket=self.bucket, Key=key)
+                except Exception:  # noqa: BLE001 - absent (or unreadable): upload
+                    self.s3.put_object(Bucket=self.bucket, Key=key, Body=self.workspace.blobs.get(blob_key))
+                self.uploaded.add(key)
         if not self._storage_ready:
             self._create_s3_storage()
         return f"s3://{self.bucket}/{key}"
